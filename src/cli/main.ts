@@ -1,0 +1,28 @@
+/**
+ * The `strata` command line. `strata train` is the main job (`npm start`).
+ */
+import { trainCommand } from './train.ts';
+
+const USAGE = `Usage: strata <command> [options]
+
+Commands:
+  train     train the demo model (run 'strata train --help' for options)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'train':
+      return trainCommand(rest);
+    case undefined:
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`strata: unknown command '${command}'.\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

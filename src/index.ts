@@ -1,0 +1,18 @@
+/**
+ * Strata: a Keras-style deep-learning library for TypeScript.
+ * `import * as strata from 'strata'`.
+ */
+export { Tensor, TensorSpec } from './tensor/tensor.ts';
+export type { NestedArray, Scalar } from './tensor/tensor.ts';
+export type { DType, TypedArray } from './tensor/dtype.ts';
+export type { Shape, Dim } from './tensor/shape.ts';
+export { tensor, scalar, zeros, ones, fill, range, eye } from './tensor/create.ts';
+export type { TensorData } from './tensor/create.ts';
+export { Variable } from './engine/variable.ts';
+export type { VariableOptions } from './engine/variable.ts';
+export { GradientTape } from './autodiff/tape.ts';
+export type { GradientTapeOptions } from './autodiff/tape.ts';
+export type { NullGradientReason } from './autodiff/reasons.ts';
+export { grad, valueAndGrad } from './autodiff/functional.ts';
+export * as ops from './ops/index.ts';
+export { zerosLike, onesLike } from './ops/api/array.ts';
