@@ -16,3 +16,4 @@ export type { NullGradientReason } from './autodiff/reasons.ts';
 export { grad, valueAndGrad } from './autodiff/functional.ts';
 export * as ops from './ops/index.ts';
 export { zerosLike, onesLike } from './ops/api/array.ts';
+export * as random from './ops/api/random.ts';

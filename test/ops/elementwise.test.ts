@@ -4,6 +4,7 @@ import * as ops from '../../src/ops/index.ts';
 import { tensor } from '../../src/tensor/create.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { elementwiseOps } from '../../src/ops/defs/elementwise.ts';
+import type { OpDef } from '../../src/engine/op.ts';
 import { assertClose, randomTensor } from '../helpers/close.ts';
 import { checkGradients } from '../helpers/gradcheck.ts';
 import { refMap } from '../helpers/reference.ts';
@@ -102,7 +103,7 @@ describe('elementwise ops: ONNX lowering matches the eager kernel', () => {
       const shapes = c.ranges.length === 1 ? [[3, 4]] : B;
       const xs = inputsFor(c, shapes, 'float32');
       const eager = c.fn(...xs);
-      const def = elementwiseOps[c.name];
+      const def = elementwiseOps[c.name] as OpDef<any>;
       const [graph] = await runLowered(def, xs, {} as never);
       assertClose(graph, eager, { rtol: 2e-6, atol: 1e-6 }, c.name);
     });

@@ -1,0 +1,7 @@
+/** Nn primitives (being written). */
+import { defineOps } from '../../engine/op.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface NnOpsAttrs {}
+
+export const nnOps = defineOps<NnOpsAttrs>()({});

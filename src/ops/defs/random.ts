@@ -1,0 +1,7 @@
+/** Random primitives (being written). */
+import { defineOps } from '../../engine/op.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface RandomOpsAttrs {}
+
+export const randomOps = defineOps<RandomOpsAttrs>()({});
