@@ -64,7 +64,7 @@ export function dispatch1<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A)
 function escapedSymbolError(t: Tensor, op: string): Error {
   return new Error(
     `ops.${op}: received a symbolic tensor from function '${t._symbol!.traceName}' outside of its tracing ` +
-      `(it was produced by op '${t._symbol!.producer}'). Symbolic tensors exist only while a strata.fn is being traced; ` +
+      `(it was produced by op '${t._symbol!.producerName}'). Symbolic tensors exist only while a strata.fn is being traced; ` +
       `return the tensor from the function instead of storing it in an outer variable.`,
   );
 }

@@ -69,4 +69,9 @@ export interface OnnxEmitter {
   int64s(values: readonly number[]): string;
   /** A rank-0 constant of `dtype`. */
   scalar(value: number, dtype: OnnxElementType): string;
+  /**
+   * Lowers a subgraph (the body of If / Loop), given the ONNX names its
+   * inputs should have; returns the attribute to attach. Provided by graph/.
+   */
+  subgraph(graph: unknown, inputNames: readonly string[]): OnnxGraphAttr;
 }

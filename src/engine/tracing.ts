@@ -44,3 +44,12 @@ export function setRunFunctionsEagerly(value: boolean): void {
 export function functionsRunEagerly(): boolean {
   return eagerOverride;
 }
+
+/**
+ * Runs `fn` eagerly even while tracing (TensorFlow's init_scope): for work
+ * that must happen once, outside the graph, such as creating a layer's
+ * weights on its first call inside a traced function.
+ */
+export function initScope<T>(fn: () => T): T {
+  return withTracer(null, fn);
+}

@@ -82,9 +82,8 @@ export class Variable {
 
   read(): Tensor {
     const tracer = currentTracer();
-    if (tracer) return tracer.readVariable(this);
     // A fresh tensor object per read lets a gradient tape tell reads apart.
-    const t = new Tensor(this.shape, this.dtype, this._value._values);
+    const t = tracer ? tracer.readVariable(this) : new Tensor(this.shape, this.dtype, this._value._values);
     for (const tape of recordingTapes()) tape.recordVariableRead(this, t);
     return t;
   }

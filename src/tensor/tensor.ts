@@ -9,8 +9,8 @@ import { formatTensor } from './format.ts';
 export interface SymbolicValue {
   /** Name of the function being traced (`strata.fn` name). */
   readonly traceName: string;
-  /** The op that produced this value (`matmul`), or 'input' / 'variable' / 'constant'. */
-  readonly producer: string;
+  /** The op that produced this value (`matmul`), or a description of an input / variable / constant. */
+  readonly producerName: string;
 }
 
 export type NestedArray<T> = T | NestedArray<T>[];
@@ -96,7 +96,7 @@ export class Tensor {
 
   toString(): string {
     if (this._symbol) {
-      return `SymbolicTensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, op=${this._symbol.producer}, in fn '${this._symbol.traceName}')`;
+      return `SymbolicTensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, op=${this._symbol.producerName}, in fn '${this._symbol.traceName}')`;
     }
     return formatTensor(this._values!, this.shape as ConcreteShape, this.dtype);
   }
@@ -116,7 +116,7 @@ export function symbolicValueError(t: Tensor, method: string): Error {
   const s = t._symbol!;
   return new Error(
     `Cannot read the value of a symbolic tensor (Tensor.${method}) while tracing function '${s.traceName}': ` +
-      `this tensor is the output of op '${s.producer}' and has no value until the compiled graph runs. ` +
+      `this tensor is the output of op '${s.producerName}' and has no value until the compiled graph runs. ` +
       `Values are only known at run time, so JavaScript code cannot branch on them or print them during tracing. ` +
       `Use ops.cond / ops.whileLoop for data-dependent control flow, return the tensor from the function to inspect it, ` +
       `or call strata.config.runFunctionsEagerly(true) to run every strata.fn eagerly while debugging.`,

@@ -8,7 +8,8 @@ import type { DType, TypedArray } from '../../tensor/dtype.ts';
 import type { Shape } from '../../tensor/shape.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 
-let ortModule: Promise<typeof Ort> | null = null;
+export type OrtModule = typeof Ort;
+let ortModule: Promise<OrtModule> | null = null;
 
 export function loadOrt(): Promise<typeof Ort> {
   ortModule ??= import('onnxruntime-node').catch((e: unknown) => {

@@ -4,7 +4,7 @@
  * unique across the graph and its subgraphs, as ONNX requires.
  */
 import type { TypedArray } from '../../tensor/dtype.ts';
-import { ONNX_TYPE, type OnnxAttrs, type OnnxElementType, type OnnxEmitter } from '../../engine/onnx-types.ts';
+import { ONNX_TYPE, type OnnxAttrs, type OnnxElementType, type OnnxEmitter, type OnnxGraphAttr } from '../../engine/onnx-types.ts';
 import { ATTR_TYPE, OPSET, type AttributeProtoObject, type NodeProtoObject, type TensorProtoObject } from './proto.ts';
 
 export class NameSource {
@@ -77,7 +77,15 @@ export class OnnxGraphBuilder implements OnnxEmitter {
   /** Text attached to the next nodes (the Strata op and layer that produced them). */
   docString = '';
 
-  constructor(readonly names: NameSource = new NameSource()) {}
+  constructor(
+    readonly names: NameSource = new NameSource(),
+    private readonly lowerSubgraph?: (graph: unknown, inputNames: readonly string[]) => OnnxGraphAttr,
+  ) {}
+
+  subgraph(graph: unknown, inputNames: readonly string[]): OnnxGraphAttr {
+    if (!this.lowerSubgraph) throw new Error('Internal error: this ONNX builder cannot lower subgraphs.');
+    return this.lowerSubgraph(graph, inputNames);
+  }
 
   node(opType: string, inputs: readonly string[], attrs?: OnnxAttrs, options: { outputs?: number; domain?: string } = {}): string[] {
     const outputs = Array.from({ length: options.outputs ?? 1 }, () => this.names.fresh(opType));

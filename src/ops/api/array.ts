@@ -6,6 +6,7 @@ import { dispatch1 } from '../../engine/dispatch.ts';
 import { OpError } from '../../engine/op.ts';
 import { shapeOps as S, reshapeTarget } from '../defs/shape.ts';
 import { type TensorLike, toTensor } from '../convert.ts';
+import { fill } from '../../tensor/create.ts';
 
 /** The static shape of `x` (`null` for dimensions unknown while tracing). */
 export function shape(x: TensorLike): Shape {
@@ -78,6 +79,8 @@ export function reshapeLike(x: TensorLike, ref: Tensor): Tensor {
 
 export function fullLike(x: TensorLike, value: number | boolean, dtype?: DType): Tensor {
   const t = toTensor(x, 'fullLike');
+  // A known shape needs no op: the result is a constant (folded into graphs).
+  if (!t.shape.includes(null)) return fill(t.shape as number[], value, dtype ?? t.dtype);
   return dispatch1(S.fillLike, [t], { value: Number(value), dtype: dtype ?? t.dtype });
 }
 export const zerosLike = (x: TensorLike, dtype?: DType): Tensor => fullLike(x, 0, dtype);
