@@ -62,6 +62,8 @@ export interface LoweringTypes {
 export interface OnnxEmitter {
   readonly opset: number;
   node(opType: string, inputs: readonly string[], attrs?: OnnxAttrs, options?: { outputs?: number; domain?: string }): string[];
+  /** A fresh, unique value name (for subgraph inputs). */
+  fresh(hint: string): string;
   /** One-output shorthand for `node`. */
   op(opType: string, inputs: readonly string[], attrs?: OnnxAttrs): string;
   constant(values: TypedArray | readonly number[], shape: readonly number[], dtype: OnnxElementType): string;
@@ -73,5 +75,5 @@ export interface OnnxEmitter {
    * Lowers a subgraph (the body of If / Loop), given the ONNX names its
    * inputs should have; returns the attribute to attach. Provided by graph/.
    */
-  subgraph(graph: unknown, inputNames: readonly string[]): OnnxGraphAttr;
+  subgraph(graph: unknown, inputNames: readonly string[], leadingInputs?: readonly { name: string; dtype: OnnxElementType }[]): OnnxGraphAttr;
 }

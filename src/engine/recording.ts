@@ -46,3 +46,13 @@ export function withoutTape<T>(tape: TapeRecorder, fn: () => T): T {
     activeTapes.splice(i, 0, tape);
   }
 }
+
+/** Runs `fn` with every tape paused (control-flow branches are traced once, not recorded op by op). */
+export function withTapesPaused<T>(fn: () => T): T {
+  const saved = activeTapes.splice(0, activeTapes.length);
+  try {
+    return fn();
+  } finally {
+    activeTapes.splice(0, activeTapes.length, ...saved);
+  }
+}

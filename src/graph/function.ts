@@ -61,9 +61,10 @@ export class ConcreteFunction {
   }
 
   /** Runs the graph on flat argument tensors; writes variable updates back; returns the result structure. */
-  async call(args: readonly Tensor[]): Promise<unknown> {
-    const executable = await this.compile();
+  call(args: readonly Tensor[]): Promise<unknown> {
+    // Enqueued at call time (before any await), so runs happen in call order.
     return enqueueGraphRun(async () => {
+      const executable = await this.compile();
       // Variables are read when the run starts (after earlier runs wrote theirs back).
       const feeds = [...args, ...this.graph.captures.map((v) => v.variable!._value)];
       const results = await executable.run(feeds);

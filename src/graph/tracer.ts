@@ -23,6 +23,8 @@ export class GraphTracer implements Tracer {
   private variableValues = new Map<Variable, Value>();
   /** Variables constructed while tracing (strata.fn refuses them after the first trace). */
   readonly createdVariables: Variable[] = [];
+  /** For subgraphs: the enclosing graph's tensor object first seen for each outer capture (tapes know those objects). */
+  readonly outerTensors = new Map<Value, Tensor>();
 
   constructor(
     name: string,
@@ -49,7 +51,11 @@ export class GraphTracer implements Tracer {
     if (sym) {
       if (!(sym instanceof Value)) throw new Error('Internal error: a symbolic tensor without a graph value.');
       if (sym.graph === this.graph) return sym;
-      if (this.encloses(sym.graph)) return this.captureOuter(sym);
+      if (this.encloses(sym.graph)) {
+        const captured = this.captureOuter(sym);
+        if (!this.outerTensors.has(captured)) this.outerTensors.set(captured, t);
+        return captured;
+      }
       throw new Error(
         `Function '${this.name}' received a symbolic tensor from the trace of function '${sym.traceName}' (produced by ${sym.producerName}). ` +
           'Symbolic tensors exist only while their own function is traced; pass values between compiled functions as return values and arguments.',

@@ -79,12 +79,12 @@ export class OnnxGraphBuilder implements OnnxEmitter {
 
   constructor(
     readonly names: NameSource = new NameSource(),
-    private readonly lowerSubgraph?: (graph: unknown, inputNames: readonly string[]) => OnnxGraphAttr,
+    private readonly lowerSubgraph?: (graph: unknown, inputNames: readonly string[], leadingInputs: readonly { name: string; dtype: OnnxElementType }[]) => OnnxGraphAttr,
   ) {}
 
-  subgraph(graph: unknown, inputNames: readonly string[]): OnnxGraphAttr {
+  subgraph(graph: unknown, inputNames: readonly string[], leadingInputs: readonly { name: string; dtype: OnnxElementType }[] = []): OnnxGraphAttr {
     if (!this.lowerSubgraph) throw new Error('Internal error: this ONNX builder cannot lower subgraphs.');
-    return this.lowerSubgraph(graph, inputNames);
+    return this.lowerSubgraph(graph, inputNames, leadingInputs);
   }
 
   node(opType: string, inputs: readonly string[], attrs?: OnnxAttrs, options: { outputs?: number; domain?: string } = {}): string[] {
@@ -99,6 +99,10 @@ export class OnnxGraphBuilder implements OnnxEmitter {
       docString: this.docString,
     });
     return outputs;
+  }
+
+  fresh(hint: string): string {
+    return this.names.fresh(hint);
   }
 
   op(opType: string, inputs: readonly string[], attrs?: OnnxAttrs): string {

@@ -4,7 +4,7 @@
  * per Strata node (each op's `toOnnx`), outputs (results, then variable
  * updates). Subgraphs (If/Loop bodies) read outer values by name.
  */
-import { ONNX_TYPE, type OnnxGraphAttr } from '../../engine/onnx-types.ts';
+import { ONNX_TYPE, type OnnxElementType, type OnnxGraphAttr } from '../../engine/onnx-types.ts';
 import type { Shape } from '../../tensor/shape.ts';
 import type { DType } from '../../tensor/dtype.ts';
 import type { Graph, Value } from '../ir.ts';
@@ -12,11 +12,15 @@ import { NameSource, OnnxGraphBuilder, tensorProto } from './builder.ts';
 import { encodeModel, type GraphProtoObject, type ValueInfoProtoObject } from './proto.ts';
 
 export function valueInfo(name: string, shape: Shape, dtype: DType): ValueInfoProtoObject {
+  return onnxValueInfo(name, shape, ONNX_TYPE[dtype]);
+}
+
+function onnxValueInfo(name: string, shape: Shape, elemType: number): ValueInfoProtoObject {
   return {
     name,
     type: {
       tensorType: {
-        elemType: ONNX_TYPE[dtype],
+        elemType,
         shape: { dim: shape.map((d, i) => (d === null ? { dimParam: `${name}_d${i}` } : { dimValue: d })) },
       },
     },
@@ -67,7 +71,7 @@ function lowerNodes(graph: Graph, b: OnnxGraphBuilder, env: Env): void {
 }
 
 function makeBuilder(names: NameSource, env: Env): OnnxGraphBuilder {
-  const builder: OnnxGraphBuilder = new OnnxGraphBuilder(names, (sub, inputNames) => lowerSubgraph(sub as Graph, inputNames, names, env));
+  const builder: OnnxGraphBuilder = new OnnxGraphBuilder(names, (sub, inputNames, leading) => lowerSubgraph(sub as Graph, inputNames, leading, names, env));
   return builder;
 }
 
@@ -77,7 +81,13 @@ function exposeOutput(b: OnnxGraphBuilder, source: string, name: string): string
   return name;
 }
 
-function lowerSubgraph(graph: Graph, inputNames: readonly string[], names: NameSource, parentEnv: Env): OnnxGraphAttr {
+function lowerSubgraph(
+  graph: Graph,
+  inputNames: readonly string[],
+  leadingInputs: readonly { name: string; dtype: OnnxElementType }[],
+  names: NameSource,
+  parentEnv: Env,
+): OnnxGraphAttr {
   const env: Env = new Map(parentEnv);
   for (const v of graph.outerCaptures) env.set(v, parentEnv.get(v.outer!)!);
   graph.inputs.forEach((v, i) => env.set(v, inputNames[i]));
@@ -88,7 +98,10 @@ function lowerSubgraph(graph: Graph, inputNames: readonly string[], names: NameS
     name: names.fresh(graph.name),
     node: b.nodes,
     initializer: b.initializers,
-    input: graph.inputs.map((v, i) => valueInfo(inputNames[i], v.type.shape, v.type.dtype)),
+    input: [
+      ...leadingInputs.map((l) => onnxValueInfo(l.name, [], ONNX_TYPE[l.dtype])),
+      ...graph.inputs.map((v, i) => valueInfo(inputNames[i], v.type.shape, v.type.dtype)),
+    ],
     output: graph.outputs.map((v, i) => valueInfo(outputs[i], v.type.shape, v.type.dtype)),
   };
   return { kind: 'graph', graph: proto };
