@@ -5,7 +5,7 @@
  */
 import { formatShape } from '../tensor/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { type Graph, type Value, subgraphsOf } from './ir.ts';
+import { type Graph, Value, subgraphsOf } from './ir.ts';
 
 function typeText(v: Value): string {
   return `${v.type.dtype}${formatShape(v.type.shape).replace(/^\(/, '[').replace(/,?\)$/, ']')}`;
@@ -29,10 +29,8 @@ function attrText(attrs: unknown): string {
   if (!attrs || typeof attrs !== 'object') return '';
   const parts: string[] = [];
   for (const [k, val] of Object.entries(attrs as Record<string, unknown>)) {
-    if (k === 'subgraphs' || typeof val === 'function') continue;
-    if (val instanceof Tensor) parts.push(`${k}=<tensor ${formatShape(val.shape)}>`);
-    else if (val === undefined) continue;
-    else parts.push(`${k}=${JSON.stringify(val)}`);
+    if (k === 'subgraphs' || typeof val === 'function' || val === undefined) continue;
+    parts.push(`${k}=${JSON.stringify(val, (_key, x) => (x instanceof Tensor ? `<tensor ${formatShape(x.shape)}>` : x instanceof Value ? `%${x.id}` : x))}`);
   }
   return parts.length ? ` {${parts.join(', ')}}` : '';
 }
