@@ -32,3 +32,12 @@ export function setIntraOpNumThreads(n: number): void {
 export function setGraphOptimizationLevel(level: 'disabled' | 'basic' | 'extended' | 'all'): void {
   graphConfig.optimizationLevel = level;
 }
+
+/**
+ * Run ONNX Runtime in a worker thread (default true), so the event loop stays
+ * free during compiled steps; false runs sessions on the calling thread.
+ * Applies to functions compiled afterwards.
+ */
+export function setGraphWorker(enabled: boolean): void {
+  graphConfig.useWorker = enabled;
+}

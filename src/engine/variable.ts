@@ -40,6 +40,16 @@ export function setVariableArithmetic(impl: VariableArithmetic): void {
   arithmetic = impl;
 }
 
+/**
+ * A variable value held by the graph worker (the thread that runs ONNX
+ * Runtime), so training steps need not copy weights and optimizer state
+ * between threads. Reading it on this thread fetches a copy (synchronously).
+ */
+export interface RemoteValue {
+  fetch(): Tensor;
+  release(): void;
+}
+
 export class Variable {
   readonly id = nextVariableId++;
   readonly name: string;
@@ -48,8 +58,10 @@ export class Variable {
   trainable: boolean;
   /** Where the variable lives in a model (`dense_1/kernel`); set by the layer that owns it. */
   path: string;
-  /** @internal The current eager value. */
-  _value: Tensor;
+  /** The current value on this thread, or null while it lives only in the graph worker. */
+  private local: Tensor | null = null;
+  /** The current value kept by the graph worker between compiled steps (see RemoteValue). */
+  private remote: RemoteValue | null = null;
 
   constructor(initialValue: Tensor | TensorData | Variable, options: VariableOptions = {}) {
     const dtype = options.dtype === undefined ? undefined : assertDType(options.dtype, 'Variable');
@@ -71,8 +83,33 @@ export class Variable {
     this.shape = value.shape;
     this.dtype = value.dtype;
     this.trainable = options.trainable ?? isFloat(value.dtype);
-    this._value = value;
+    this.local = value;
     currentTracer()?.variableCreated(this);
+  }
+
+  /** @internal The current eager value (fetched from the graph worker if it lives there). */
+  get _value(): Tensor {
+    if (!this.local) this.local = this.remote!.fetch();
+    return this.local;
+  }
+
+  /** @internal Sets the current eager value; a copy held by the graph worker is dropped. */
+  set _value(t: Tensor) {
+    this.local = t;
+    this.remote?.release();
+    this.remote = null;
+  }
+
+  /** @internal The worker-held value, if the latest value lives there. */
+  get _remote(): RemoteValue | null {
+    return this.remote;
+  }
+
+  /** @internal Records that a compiled step left the new value in the graph worker. */
+  _setRemote(value: RemoteValue): void {
+    this.remote?.release();
+    this.remote = value;
+    this.local = null;
   }
 
   /** The current value, as a tensor (symbolic while tracing). */

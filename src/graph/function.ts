@@ -65,14 +65,7 @@ export class ConcreteFunction {
     // Enqueued at call time (before any await), so runs happen in call order.
     return enqueueGraphRun(async () => {
       const executable = await this.compile();
-      // Variables are read when the run starts (after earlier runs wrote theirs back).
-      const feeds = [...args, ...this.graph.captures.map((v) => v.variable!._value)];
-      const results = await executable.run(feeds);
-      const outputs = results.slice(0, this.graph.outputs.length);
-      this.graph.updates.forEach((u, i) => {
-        u.variable._value = results[this.graph.outputs.length + i];
-      });
-      return rebuild(this.outputStructure, outputs);
+      return rebuild(this.outputStructure, await executable.call(args));
     });
   }
 }

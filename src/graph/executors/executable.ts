@@ -1,59 +1,106 @@
 /**
  * Turning an optimized Graph into something that runs: an ONNX Runtime
- * session (default), or the interpreter. If the graph cannot be lowered or
- * ONNX Runtime rejects it, the function falls back to the interpreter with
- * one warning that names the op.
+ * session in the graph worker (default), an ONNX Runtime session on this
+ * thread, or the interpreter. If the graph cannot be lowered or ONNX Runtime
+ * rejects it, the function falls back to the interpreter with one warning
+ * that names the op.
+ *
+ * Every executable reads the graph's captured variables itself and writes
+ * their updates back, because where those values live differs: on this
+ * thread for the interpreter, in the worker between worker-run steps.
  */
-import type { DType } from '../../tensor/dtype.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
 import type { Graph } from '../ir.ts';
-import { LoweringError, lowerGraph } from '../onnx/lower.ts';
+import { LoweringError, lowerGraph, type LoweredModel } from '../onnx/lower.ts';
 import { graphConfig } from '../config.ts';
 import { interpret } from './interpreter.ts';
 import { type OrtModule, createSession, fromOrtTensor, loadOrt, toOrtTensor } from './ort.ts';
+import { type Feed, graphWorker, wireTensor } from './worker-client.ts';
 import { warnOnce } from '../../engine/warnings.ts';
 
 export interface Executable {
-  readonly kind: 'onnxruntime' | 'interpreter';
-  /** Feeds: arguments then captured variables. Returns outputs then updates. */
-  run(feeds: readonly Tensor[]): Promise<Tensor[]>;
+  readonly kind: 'onnxruntime' | 'onnxruntime-worker' | 'interpreter';
+  /** Runs on the function's argument tensors; returns its outputs and writes variable updates back. */
+  call(args: readonly Tensor[]): Promise<Tensor[]>;
+}
+
+function writeBack(graph: Graph, updates: readonly Tensor[]): void {
+  graph.updates.forEach((u, i) => {
+    u.variable._value = updates[i];
+  });
 }
 
 class InterpreterExecutable implements Executable {
   readonly kind = 'interpreter';
   constructor(private readonly graph: Graph) {}
-  async run(feeds: readonly Tensor[]): Promise<Tensor[]> {
-    return interpret(this.graph, feeds);
+  async call(args: readonly Tensor[]): Promise<Tensor[]> {
+    const results = interpret(this.graph, [...args, ...this.graph.captures.map((v) => v.variable!._value)]);
+    writeBack(this.graph, results.slice(this.graph.outputs.length));
+    return results.slice(0, this.graph.outputs.length);
   }
 }
 
-class OrtExecutable implements Executable {
+/** ONNX Runtime on this thread: simplest, but blocks the event loop during each run. */
+class InThreadOrtExecutable implements Executable {
   readonly kind = 'onnxruntime';
   constructor(
+    private readonly graph: Graph,
     private readonly session: Awaited<ReturnType<typeof createSession>>,
-    private readonly inputNames: string[],
-    private readonly outputNames: string[],
-    private readonly outputTypes: { dtype: DType }[],
+    private readonly lowered: LoweredModel,
     private readonly ort: OrtModule,
   ) {}
 
-  async run(feeds: readonly Tensor[]): Promise<Tensor[]> {
-    const ortFeeds: Record<string, ReturnType<typeof toOrtTensor>> = {};
-    feeds.forEach((t, i) => {
-      ortFeeds[this.inputNames[i]] = toOrtTensor(this.ort, t.valuesOrThrow('run'), t.shape as number[], t.dtype);
+  async call(args: readonly Tensor[]): Promise<Tensor[]> {
+    const feeds: Record<string, ReturnType<typeof toOrtTensor>> = {};
+    [...args, ...this.graph.captures.map((v) => v.variable!._value)].forEach((t, i) => {
+      feeds[this.lowered.inputNames[i]] = toOrtTensor(this.ort, t.valuesOrThrow('run'), t.shape as number[], t.dtype);
     });
-    const results = await this.session.run(ortFeeds);
-    return this.outputNames.map((n, i) => {
-      const out = fromOrtTensor(results[n]);
-      if (out.dtype !== this.outputTypes[i].dtype) throw new Error(`Internal error: ONNX Runtime returned ${out.dtype} for output ${n}, expected ${this.outputTypes[i].dtype}.`);
-      return out;
+    const results = await this.session.run(feeds);
+    const tensors = this.lowered.outputNames.map((n) => fromOrtTensor(results[n]));
+    writeBack(this.graph, tensors.slice(this.graph.outputs.length));
+    return tensors.slice(0, this.graph.outputs.length);
+  }
+}
+
+/** ONNX Runtime in the graph worker; variable updates stay there until read. */
+class WorkerOrtExecutable implements Executable {
+  readonly kind = 'onnxruntime-worker';
+  constructor(
+    private readonly graph: Graph,
+    private readonly session: number,
+    private readonly lowered: LoweredModel,
+  ) {}
+
+  async call(args: readonly Tensor[]): Promise<Tensor[]> {
+    const worker = graphWorker();
+    const names = this.lowered.inputNames;
+    const feeds: Feed[] = args.map((t, i) => ({ name: names[i], ...wireTensor(t) }));
+    this.graph.captures.forEach((v, i) => {
+      const variable = v.variable!;
+      const name = names[args.length + i];
+      const remote = variable._remote;
+      feeds.push(remote && 'handle' in remote ? { name, handle: (remote as { handle: number }).handle } : { name, ...wireTensor(variable._value) });
+    });
+    const nOut = this.graph.outputs.length;
+    const results = await worker.run(
+      this.session,
+      feeds,
+      this.lowered.outputNames.map((name, i) => ({ name, keep: i >= nOut })),
+    );
+    this.graph.updates.forEach((u, i) => {
+      const r = results[nOut + i];
+      if (r.kind === 'kept') u.variable._setRemote(r.value);
+    });
+    return results.slice(0, nOut).map((r) => {
+      if (r.kind !== 'value') throw new Error('Internal error: an output was kept in the worker.');
+      return r.tensor;
     });
   }
 }
 
 export async function compileGraph(graph: Graph, functionName: string): Promise<Executable> {
   if (graphConfig.executor === 'interpreter') return new InterpreterExecutable(graph);
-  let lowered;
+  let lowered: LoweredModel;
   try {
     lowered = lowerGraph(graph);
   } catch (e) {
@@ -61,14 +108,22 @@ export async function compileGraph(graph: Graph, functionName: string): Promise<
     warnOnce(`lowering:${functionName}:${e.op}`, `strata.fn '${functionName}': ${e.message}. The function runs on the TypeScript interpreter instead (slower).`);
     return new InterpreterExecutable(graph);
   }
-  const ort = await loadOrt();
-  let session;
+  const options = {
+    graphOptimizationLevel: graphConfig.optimizationLevel,
+    intraOpNumThreads: graphConfig.intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential' as const,
+  };
   try {
-    session = await createSession(lowered.bytes, { intraOpNumThreads: graphConfig.intraOpNumThreads, graphOptimizationLevel: graphConfig.optimizationLevel });
+    if (graphConfig.useWorker) {
+      const session = await graphWorker().createSession(lowered.bytes, options);
+      return new WorkerOrtExecutable(graph, session, lowered);
+    }
+    const ort = await loadOrt();
+    const session = await createSession(lowered.bytes, options);
+    return new InThreadOrtExecutable(graph, session, lowered, ort);
   } catch (e) {
     warnOnce(`session:${functionName}`, `strata.fn '${functionName}': ONNX Runtime could not load the graph (${(e as Error).message}). The function runs on the TypeScript interpreter instead (slower).`);
     return new InterpreterExecutable(graph);
   }
-  const outputTypes = [...graph.outputs.map((v) => v.type), ...graph.updates.map((u) => u.value.type)];
-  return new OrtExecutable(session, lowered.inputNames, lowered.outputNames, outputTypes, ort);
 }

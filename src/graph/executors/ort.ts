@@ -24,16 +24,19 @@ export function loadOrt(): Promise<typeof Ort> {
 
 export interface SessionOptions {
   intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  executionMode?: 'sequential' | 'parallel';
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
 export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<Ort.InferenceSession> {
   const ort = await loadOrt();
   return ort.InferenceSession.create(model, {
-    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-    intraOpNumThreads: options.intraOpNumThreads ?? 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    ...options,
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    intraOpNumThreads: options.intraOpNumThreads ?? 1,
   });
 }
 
