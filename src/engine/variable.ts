@@ -58,6 +58,8 @@ export class Variable {
   trainable: boolean;
   /** Where the variable lives in a model (`dense_1/kernel`); set by the layer that owns it. */
   path: string;
+  /** Increases with every change of value; compiled functions with frozen weights compare it. */
+  version = 0;
   /** The current value on this thread, or null while it lives only in the graph worker. */
   private local: Tensor | null = null;
   /** The current value kept by the graph worker between compiled steps (see RemoteValue). */
@@ -95,6 +97,7 @@ export class Variable {
 
   /** @internal Sets the current eager value; a copy held by the graph worker is dropped. */
   set _value(t: Tensor) {
+    this.version++;
     this.local = t;
     this.remote?.release();
     this.remote = null;
@@ -107,6 +110,7 @@ export class Variable {
 
   /** @internal Records that a compiled step left the new value in the graph worker. */
   _setRemote(value: RemoteValue): void {
+    this.version++;
     this.remote?.release();
     this.remote = value;
     this.local = null;

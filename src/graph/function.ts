@@ -27,11 +27,19 @@ export interface FnOptions {
   reduceRetracing?: boolean;
   /** Check the graph after every optimization pass (for tests of the passes). */
   checkPasses?: boolean;
+  /**
+   * Store the variables the function reads as constants of the compiled
+   * graph, so ONNX Runtime can fold and fuse them (inference). The graph is
+   * rebuilt when one of them changes. The function must not assign variables.
+   */
+  freezeVariables?: boolean;
 }
 
 /** One traced graph for one input signature. */
 export class ConcreteFunction {
   private executable: Promise<Executable> | null = null;
+  /** With frozen variables: their versions when the executable was built. */
+  private frozenVersions: number[] = [];
 
   constructor(
     readonly name: string,
@@ -39,6 +47,7 @@ export class ConcreteFunction {
     readonly staticKey: string,
     readonly graph: Graph,
     readonly outputStructure: Structure,
+    readonly freezeVariables = false,
   ) {}
 
   accepts(types: readonly TensorType[], key: string): boolean {
@@ -56,7 +65,12 @@ export class ConcreteFunction {
   }
 
   private compile(): Promise<Executable> {
-    this.executable ??= compileGraph(this.graph, this.name);
+    if (this.freezeVariables) {
+      const versions = this.graph.captures.map((v) => v.variable!.version);
+      if (this.executable && versions.some((n, i) => n !== this.frozenVersions[i])) this.executable = null;
+      this.frozenVersions = versions;
+    }
+    this.executable ??= compileGraph(this.graph, this.name, { freezeVariables: this.freezeVariables });
     return this.executable;
   }
 
@@ -153,7 +167,10 @@ export function fn<A extends unknown[], R>(f: (...args: A) => R, options: FnOpti
     tracer.graph.outputs = out.tensors.map((t) => tracer.lift(t));
     const graph = optimizeGraph(tracer.graph, options.checkPasses ? { afterPass: (_n, g) => checkGraph(g) } : {});
     traceCount++;
-    const concrete = new ConcreteFunction(name, types, key, graph, out.structure);
+    if (options.freezeVariables && graph.updates.length > 0) {
+      throw new Error(`strata.fn '${name}' assigns variable '${graph.updates[0].variable.path}', but was created with freezeVariables: frozen variables are constants of the graph.`);
+    }
+    const concrete = new ConcreteFunction(name, types, key, graph, out.structure, options.freezeVariables ?? false);
     concretes.push(concrete);
     return concrete;
   };

@@ -285,3 +285,30 @@ describe('strata.fn: export and fallback', () => {
     assert.equal(out.pair[1], 7);
   });
 });
+
+describe('strata.fn: frozen variables (inference)', () => {
+  it('freezes weights into the graph and rebuilds it when a weight changes', async () => {
+    const w = new strata.Variable(strata.tensor([1, 2, 3]), { name: 'frozen_w' });
+    const f = strata.fn((x: Tensor) => ops.multiply(x, w), { freezeVariables: true, name: 'predict' });
+    assert.deepEqual([...(await f(strata.tensor([1, 1, 1]))).dataSync()], [1, 2, 3]);
+    assert.deepEqual([...(await f(strata.tensor([2, 2, 2]))).dataSync()], [2, 4, 6]);
+    w.assign(strata.tensor([10, 20, 30]));
+    assert.deepEqual([...(await f(strata.tensor([1, 1, 1]))).dataSync()], [10, 20, 30]);
+    assert.equal(f.traceCount, 1);
+  });
+
+  it('sees updates made by a compiled training step (kept in the graph worker)', async () => {
+    const w = new strata.Variable(strata.tensor([1, 1]), { name: 'trained_w' });
+    const train = strata.fn(() => { w.assignAdd(strata.tensor([1, 2])); return w.value; });
+    const predict = strata.fn((x: Tensor) => ops.multiply(x, w), { freezeVariables: true });
+    assert.deepEqual([...(await predict(strata.tensor([1, 1]))).dataSync()], [1, 1]);
+    await train();
+    assert.deepEqual([...(await predict(strata.tensor([1, 1]))).dataSync()], [2, 3]);
+  });
+
+  it('refuses a frozen function that assigns variables', async () => {
+    const w = new strata.Variable(strata.tensor(1), { name: 'assigned_frozen' });
+    const f = strata.fn(() => w.assignAdd(1).value, { freezeVariables: true, name: 'bad_frozen' });
+    await assert.rejects(f(), /strata\.fn 'bad_frozen' assigns variable 'assigned_frozen(_\d+)?', but was created with freezeVariables/);
+  });
+});

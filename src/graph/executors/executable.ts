@@ -10,6 +10,7 @@
  * thread for the interpreter, in the worker between worker-run steps.
  */
 import type { Tensor } from '../../tensor/tensor.ts';
+import type { Variable } from '../../engine/variable.ts';
 import type { Graph } from '../ir.ts';
 import { LoweringError, lowerGraph, type LoweredModel } from '../onnx/lower.ts';
 import { graphConfig } from '../config.ts';
@@ -45,6 +46,8 @@ class InThreadOrtExecutable implements Executable {
   readonly kind = 'onnxruntime';
   constructor(
     private readonly graph: Graph,
+    /** Variables fed as inputs (none when they are frozen into the model). */
+    private readonly fed: readonly Variable[],
     private readonly session: Awaited<ReturnType<typeof createSession>>,
     private readonly lowered: LoweredModel,
     private readonly ort: OrtModule,
@@ -52,7 +55,7 @@ class InThreadOrtExecutable implements Executable {
 
   async call(args: readonly Tensor[]): Promise<Tensor[]> {
     const feeds: Record<string, ReturnType<typeof toOrtTensor>> = {};
-    [...args, ...this.graph.captures.map((v) => v.variable!._value)].forEach((t, i) => {
+    [...args, ...this.fed.map((v) => v._value)].forEach((t, i) => {
       feeds[this.lowered.inputNames[i]] = toOrtTensor(this.ort, t.valuesOrThrow('run'), t.shape as number[], t.dtype);
     });
     const results = await this.session.run(feeds);
@@ -67,6 +70,7 @@ class WorkerOrtExecutable implements Executable {
   readonly kind = 'onnxruntime-worker';
   constructor(
     private readonly graph: Graph,
+    private readonly fed: readonly Variable[],
     private readonly session: number,
     private readonly lowered: LoweredModel,
   ) {}
@@ -75,8 +79,7 @@ class WorkerOrtExecutable implements Executable {
     const worker = graphWorker();
     const names = this.lowered.inputNames;
     const feeds: Feed[] = args.map((t, i) => ({ name: names[i], ...wireTensor(t) }));
-    this.graph.captures.forEach((v, i) => {
-      const variable = v.variable!;
+    this.fed.forEach((variable, i) => {
       const name = names[args.length + i];
       const remote = variable._remote;
       feeds.push(remote && 'handle' in remote ? { name, handle: (remote as { handle: number }).handle } : { name, ...wireTensor(variable._value) });
@@ -98,17 +101,19 @@ class WorkerOrtExecutable implements Executable {
   }
 }
 
-export async function compileGraph(graph: Graph, functionName: string): Promise<Executable> {
+export async function compileGraph(graph: Graph, functionName: string, options: { freezeVariables?: boolean } = {}): Promise<Executable> {
   if (graphConfig.executor === 'interpreter') return new InterpreterExecutable(graph);
   let lowered: LoweredModel;
+  // Frozen variables become initializers: the executable then feeds only the arguments.
+  const fed = options.freezeVariables ? [] : graph.captures.map((v) => v.variable!);
   try {
-    lowered = lowerGraph(graph);
+    lowered = lowerGraph(graph, { freezeVariables: options.freezeVariables });
   } catch (e) {
     if (!(e instanceof LoweringError)) throw e;
     warnOnce(`lowering:${functionName}:${e.op}`, `strata.fn '${functionName}': ${e.message}. The function runs on the TypeScript interpreter instead (slower).`);
     return new InterpreterExecutable(graph);
   }
-  const options = {
+  const sessionOptions = {
     graphOptimizationLevel: graphConfig.optimizationLevel,
     intraOpNumThreads: graphConfig.intraOpNumThreads,
     interOpNumThreads: 1,
@@ -116,14 +121,15 @@ export async function compileGraph(graph: Graph, functionName: string): Promise<
   };
   try {
     if (graphConfig.useWorker) {
-      const session = await graphWorker().createSession(lowered.bytes, options);
-      return new WorkerOrtExecutable(graph, session, lowered);
+      const session = await graphWorker().createSession(lowered.bytes, sessionOptions);
+      return new WorkerOrtExecutable(graph, fed, session, lowered);
     }
     const ort = await loadOrt();
-    const session = await createSession(lowered.bytes, options);
-    return new InThreadOrtExecutable(graph, session, lowered, ort);
+    const session = await createSession(lowered.bytes, sessionOptions);
+    return new InThreadOrtExecutable(graph, fed, session, lowered, ort);
   } catch (e) {
     warnOnce(`session:${functionName}`, `strata.fn '${functionName}': ONNX Runtime could not load the graph (${(e as Error).message}). The function runs on the TypeScript interpreter instead (slower).`);
     return new InterpreterExecutable(graph);
   }
 }
+
