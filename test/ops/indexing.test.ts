@@ -333,6 +333,28 @@ describe('indexing ops: forward values against naive references', () => {
     const xi = ints([2, 5], 31, -3, 3);
     const refI = refSortRows(xi, true);
     expectTensor(ops.topK(xi, 5)[0], [2, 5], refI.values, 'int32', 'int32');
+    const [nv, ni] = ops.topK(tensor([1, NaN, 3]), 2);
+    expectTensor(ni, [2], [1, 2], 'int32', 'NaN counts as the largest');
+    assert.ok(Number.isNaN(nv.dataSync()[0]));
+  });
+
+  it('topK and argsort on long rows with many ties (selection and merge paths)', () => {
+    const n = 53;
+    const x = new Tensor([3, n], 'float64', Float64Array.from(ints([3, n], 35, -4, 4).dataSync()));
+    const desc = refSortRows(x, true);
+    for (const k of [1, 5, 16, 17, 40, n]) {
+      const [v, i] = ops.topK(x, k);
+      const pick = (a: number[]) => a.filter((_, p) => p % n < k);
+      expectTensor(v, [3, k], pick(desc.values), 'float64', `values k=${k}`);
+      expectTensor(i, [3, k], pick(desc.indices), 'int32', `indices k=${k}`);
+    }
+    const asc = refSortRows(x, false);
+    expectTensor(ops.argsort(x), [3, n], asc.indices, 'int32', 'argsort');
+    expectTensor(ops.sort(x), [3, n], asc.values, 'float64', 'sort');
+    const withNaN = ops.sort(tensor([NaN, ...Array.from({ length: 20 }, (_, i) => 20 - i)]));
+    const got = Array.from(withNaN.dataSync());
+    assert.deepEqual(got.slice(0, 20), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.ok(Number.isNaN(got[20]), 'NaN sorts last in long rows too');
   });
 
   it('sort and argsort: ascending and stable, any axis, flattened, bool', () => {
@@ -488,6 +510,8 @@ const lowerCases: LowerCase[] = [
   { name: 'topK', label: 'float32 largest k=2 with ties', inputs: () => [new Tensor([3, 5], 'float32', Float32Array.from(ints([3, 5], 32, 0, 3).dataSync()))], attrs: { k: 2, largest: true } },
   { name: 'topK', label: 'float32 ascending whole axis with ties', inputs: () => [new Tensor([3, 5], 'float32', Float32Array.from(ints([3, 5], 33, 0, 3).dataSync()))], attrs: { k: -1, largest: false } },
   { name: 'topK', label: 'int32 k=3', inputs: () => [ints([2, 4], 34, -5, 5)], attrs: { k: 3, largest: true } },
+  { name: 'topK', label: 'float32 k=20 of 40 with ties (merge path)', inputs: () => [new Tensor([2, 40], 'float32', Float32Array.from(ints([2, 40], 38, 0, 6).dataSync()))], attrs: { k: 20, largest: true } },
+  { name: 'topK', label: 'float32 ascending k=5 of 40 with ties (selection path)', inputs: () => [new Tensor([2, 40], 'float32', Float32Array.from(ints([2, 40], 39, 0, 6).dataSync()))], attrs: { k: 5, largest: false } },
   { name: 'cumsum', label: 'float32 axis 1', inputs: () => [f32([3, 4], 35)], attrs: { axis: 1, reverse: false } },
   { name: 'cumsum', label: 'float32 axis 0 reverse', inputs: () => [f32([3, 4], 36)], attrs: { axis: 0, reverse: true } },
   { name: 'cumsum', label: 'int32 axis 0', inputs: () => [ints([5], 37, -9, 9)], attrs: { axis: 0, reverse: false } },

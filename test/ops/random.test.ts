@@ -315,6 +315,13 @@ describe('normal and truncatedNormal', () => {
     assert.ok(Math.abs(variance(z) - truncatedVar) < 0.015, `variance ${variance(z)} vs ${truncatedVar}`);
     const cdf = (x: number) => (normalCdf(Math.min(Math.max(x, -2), 2)) - normalCdf(-2)) / (2 * normalCdf(2) - 1);
     assert.ok(ksStatistic(z, cdf) < ksCritical(n), `KS ${ksStatistic(z, cdf)}`);
+    // The whole interval is reached.
+    assert.ok(Math.max(...z) > 1.99 && Math.min(...z) < -1.99);
+  });
+  it('truncatedNormal (float64) stays within range too', () => {
+    const v = random.truncatedNormal([20000], { dtype: 'float64', seed: 24 }).dataSync();
+    assert.ok(v.every((x) => x >= -2 && x <= 2));
+    assert.ok(Math.abs(mean(v)) < 0.03);
   });
 });
 

@@ -188,14 +188,14 @@ function floatDType(dtype: DType | undefined, where: string): DType {
 
 /**
  * `count` independent arrays of uniform values in [0, 1) from one draw of
- * the primitive. `like` fills in null dims of `shape` at run time.
+ * the primitive (for composites: normal uses two). `like` fills in the null
+ * dims of `shape` at run time.
  */
-export function uniformBits(shape: Shape, dtype: DType, seed: Seed, count = 1, like?: Tensor, where = 'random.uniform'): Tensor[] {
+export function drawUniform(shape: Shape, dtype: DType, seed: Seed, count = 1, like?: Tensor, where = 'random.uniform'): Tensor[] {
+  checkShape(shape, where, like);
+  // Resolve what is known now; `like` is passed (as a shape-only input) only for dims still unknown.
+  const resolved = like && like.rank === shape.length ? shape.map((d, i) => d ?? like.shape[i]) : [...shape];
   const [s, c] = drawSeed(seed, where);
-  const known = !shape.includes(null);
-  // The like input is only passed when a dim is unknown (it is shape-only).
-  let resolved: Dim[] = [...shape];
-  if (!known && like && like.rank === shape.length) resolved = shape.map((d, i) => d ?? like.shape[i]);
   if (resolved.every((d) => d !== null)) return dispatch(R.randomUniform, [s, c], { shape: resolved, dtype, count });
   return dispatch(R.randomUniform, [s, c, like!], { shape: [...shape], dtype, count });
 }
@@ -217,7 +217,7 @@ export function uniform(shape: Shape, options: UniformOptions = {}): Tensor {
   const where = 'random.uniform';
   const dtype = floatDType(options.dtype, where);
   const { minval = 0, maxval = 1 } = options;
-  const [u] = uniformBits(checkShape(shape, where, options.like), dtype, options.seed, 1, options.like, where);
+  const [u] = drawUniform(shape, dtype, options.seed, 1, options.like, where);
   if (minval === 0 && maxval === 1) return u;
   return m.add(m.multiply(u, m.subtract(maxval, minval)), minval);
 }
@@ -229,13 +229,6 @@ export interface NormalOptions extends DrawOptions {
 
 /** Box-Muller radius sqrt(-2 log(1 - u)); 1 - u is exact and in (0, 1], so the log is finite. */
 const boxMullerRadius = (u: Tensor): Tensor => m.sqrt(m.multiply(m.log(m.subtract(1, u)), -2));
-
-/** Box-Muller: two independent standard normals from two uniforms. */
-function boxMuller(u1: Tensor, u2: Tensor): [Tensor, Tensor] {
-  const radius = boxMullerRadius(u1);
-  const angle = m.multiply(u2, 2 * Math.PI);
-  return [m.multiply(radius, m.cos(angle)), m.multiply(radius, m.sin(angle))];
-}
 
 function affine(z: Tensor, mean: TensorLike, stddev: TensorLike): Tensor {
   const scaled = stddev === 1 ? z : m.multiply(z, stddev);
@@ -250,31 +243,44 @@ function affine(z: Tensor, mean: TensorLike, stddev: TensorLike): Tensor {
 export function normal(shape: Shape, options: NormalOptions = {}): Tensor {
   const where = 'random.normal';
   const dtype = floatDType(options.dtype, where);
-  const [u1, u2] = uniformBits(checkShape(shape, where, options.like), dtype, options.seed, 2, options.like, where);
+  const [u1, u2] = drawUniform(shape, dtype, options.seed, 2, options.like, where);
   const z = m.multiply(boxMullerRadius(u1), m.cos(m.multiply(u2, 2 * Math.PI)));
   return affine(z, options.mean ?? 0, options.stddev ?? 1);
 }
 
-/** Box-Muller pairs drawn per element by truncatedNormal: 8 candidates. */
-const TRUNCATED_PAIRS = 4;
+/** erf(sqrt(2)) = 2 Phi(2) - 1: the probability mass within two standard deviations. */
+const ERF_SQRT2 = 0.9544997361036416;
+
+/**
+ * erfinv(x) for |x| <= erf(sqrt(2)), from the central branch of M. Giles'
+ * single-precision approximation ("Approximating the erfinv function", GPU
+ * Computing Gems, 2010): with w = -log(1 - x^2) - 2.5, erfinv(x) = x p(w)
+ * for a degree-8 polynomial p. In that range w < 5, so the tail branch is
+ * never needed; the error is below 2e-7 (relative).
+ */
+function erfinvCentral(x: Tensor): Tensor {
+  const coefficients = [
+    2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 2.1858087e-4, -1.25372503e-3, -4.17768164e-3, 0.246640727, 1.50140941,
+  ];
+  const w = m.subtract(m.negative(m.log(m.subtract(1, m.square(x)))), 2.5);
+  let p = m.add(m.multiply(w, coefficients[0]), coefficients[1]);
+  for (let i = 2; i < coefficients.length; i++) p = m.add(m.multiply(p, w), coefficients[i]);
+  return m.multiply(p, x);
+}
 
 /**
  * Normal values with those more than two standard deviations from the mean
- * redrawn (keras.random.truncatedNormal). Each element gets 8 candidate
- * normals and keeps the first within [-2, 2] standard deviations; when all
- * 8 fall outside (probability 0.0455^8, about 2e-11), the last one is
- * clipped to the interval, so every value is within range.
+ * redrawn (keras.random.truncatedNormal). Sampled exactly rather than by
+ * rejection: one uniform draw is mapped through the inverse normal CDF
+ * restricted to [-2, 2] standard deviations, z = sqrt(2) erfinv((2u - 1) erf(sqrt(2))).
+ * The inverse is accurate to about 2e-7 (float32 level, also for float64).
  */
 export function truncatedNormal(shape: Shape, options: NormalOptions = {}): Tensor {
   const where = 'random.truncatedNormal';
   const dtype = floatDType(options.dtype, where);
-  const u = uniformBits(checkShape(shape, where, options.like), dtype, options.seed, 2 * TRUNCATED_PAIRS, options.like, where);
-  const candidates: Tensor[] = [];
-  for (let p = 0; p < TRUNCATED_PAIRS; p++) candidates.push(...boxMuller(u[2 * p], u[2 * p + 1]));
-  let z = m.clip(candidates[candidates.length - 1], -2, 2);
-  for (let k = candidates.length - 2; k >= 0; k--) {
-    z = m.where(m.lessEqual(m.abs(candidates[k]), 2), candidates[k], z);
-  }
+  const [u] = drawUniform(shape, dtype, options.seed, 1, options.like, where);
+  const x = m.multiply(m.subtract(m.multiply(u, 2), 1), ERF_SQRT2);
+  const z = m.clip(m.multiply(erfinvCentral(x), Math.SQRT2), -2, 2);
   return affine(z, options.mean ?? 0, options.stddev ?? 1);
 }
 
@@ -296,7 +302,7 @@ export function randint(shape: Shape, minval: number, maxval: number, options: R
     if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31) throw new TypeError(`${where}: Received: ${name}=${describe(v)}; expected an int32 integer.`);
   }
   if (maxval <= minval) throw new RangeError(`${where}: Received: minval=${minval}, maxval=${maxval}; expected minval < maxval.`);
-  const [u] = uniformBits(checkShape(shape, where, options.like), 'float64', options.seed, 1, options.like, where);
+  const [u] = drawUniform(shape, 'float64', options.seed, 1, options.like, where);
   const span = maxval - minval;
   // floor(u * span) <= span - 1 except when the product rounds up to span.
   const k = m.minimum(m.floor(m.multiply(u, span)), span - 1);
@@ -312,7 +318,7 @@ export interface BernoulliOptions {
 /** Booleans that are true with probability `p` (default 0.5). */
 export function bernoulli(shape: Shape, options: BernoulliOptions = {}): Tensor {
   const where = 'random.bernoulli';
-  const [u] = uniformBits(checkShape(shape, where, options.like), 'float32', options.seed, 1, options.like, where);
+  const [u] = drawUniform(shape, 'float32', options.seed, 1, options.like, where);
   return m.less(u, options.p ?? 0.5);
 }
 
@@ -347,7 +353,7 @@ export function dropout(inputs: TensorLike, rate: number, options: DropoutOption
   }
   if (rate === 0) return x;
   const keep = 1 - rate;
-  const [u] = uniformBits(noiseShape, 'float32', options.seed, 1, x, where);
+  const [u] = drawUniform(noiseShape, 'float32', options.seed, 1, x, where);
   return m.where(m.less(u, keep), m.divide(x, keep), 0);
 }
 
@@ -375,7 +381,7 @@ export function categorical(logits: TensorLike, numSamples: number, options: Cat
   const dtype = assertDType(options.dtype ?? 'int32', where);
   const [batch, classes] = l.shape;
   const row = a.expandDims(l, 1); // [batch, 1, classes]
-  const [u] = uniformBits([batch, numSamples, classes], l.dtype, options.seed, 1, row, where);
+  const [u] = drawUniform([batch, numSamples, classes], l.dtype, options.seed, 1, row, where);
   // Gumbel noise -log(-log(u)); u = 0 gives -inf, which is never the argmax.
   const gumbel = m.negative(m.log(m.negative(m.log(u))));
   return m.cast(r.argmax(m.add(row, gumbel), -1), dtype);
@@ -397,6 +403,6 @@ export function shuffle(x: TensorLike, options: ShuffleOptions = {}): Tensor {
   const axis = normalizeAxis(options.axis ?? 0, t.rank, where);
   // One key per position along `axis` (drawn with size-1 dims elsewhere, so an unknown length comes from `t`).
   const keyShape = t.shape.map((d, i) => (i === axis ? d : 1));
-  const [keys] = uniformBits(keyShape, 'float64', options.seed, 1, t, where);
+  const [keys] = drawUniform(keyShape, 'float64', options.seed, 1, t, where);
   return ix.take(t, ix.argsort(a.reshape(keys, [-1]), 0), axis);
 }

@@ -268,6 +268,7 @@ export const indexingOps = defineOps<IndexingOpsAttrs>()({
       return [ix.pad(dy, widths)];
     },
     toOnnx: (b, [x], { begin, end }, { inputs: [t] }) => {
+      if (t.shape.length === 0) return [b.op('Identity', [x])];
       const axes = t.shape.map((_, i) => i);
       return [b.op('Slice', [x, b.int64s(begin), b.int64s(end.map((e) => (e === null ? TO_END : e))), b.int64s(axes)])];
     },
