@@ -10,6 +10,7 @@ import { Tensor } from '../tensor/tensor.ts';
 import { tensor, type TensorData } from '../tensor/create.ts';
 import { recordingTapes } from './recording.ts';
 import { currentTracer } from './tracing.ts';
+import { currentScope } from './scope.ts';
 
 export interface VariableOptions {
   name?: string;
@@ -56,7 +57,9 @@ export class Variable {
   readonly shape: Shape;
   readonly dtype: DType;
   trainable: boolean;
-  /** Where the variable lives in a model (`dense_1/kernel`); set by the layer that owns it. */
+  /** Applied by optimizers after each update (Keras's variable constraint), e.g. MaxNorm. */
+  constraint: { call(value: Tensor): Tensor } | null = null;
+  /** Where the variable lives in a model (`dense_1/kernel`): the name scope it was created in, and its name. */
   path: string;
   /** Increases with every change of value; compiled functions with frozen weights compare it. */
   version = 0;
@@ -80,8 +83,11 @@ export class Variable {
     if (dtype && value.dtype !== dtype) {
       throw new TypeError(`Variable '${options.name ?? 'variable'}': the initial value has dtype ${value.dtype} but dtype=${dtype} was requested. Cast it first.`);
     }
-    this.name = uniqueName(options.name ?? 'variable');
-    this.path = this.name;
+    // Default names are made unique (`variable`, `variable_1`); a given name is kept (layers
+    // name their weights `kernel`, and the path `dense_1/kernel` tells them apart).
+    this.name = options.name ?? uniqueName('variable');
+    const scope = currentScope();
+    this.path = scope ? `${scope}/${this.name}` : this.name;
     this.shape = value.shape;
     this.dtype = value.dtype;
     this.trainable = options.trainable ?? isFloat(value.dtype);

@@ -1,0 +1,2 @@
+/** More core layers (being written). */
+export {};

@@ -1,0 +1,21 @@
+/** The layer catalog (`strata.layers`). */
+export { Layer, getMask, setMask, baseOptionsFromConfig, classNameOf } from './layer.ts';
+export type { LayerOptions, CallOptions, AddWeightOptions, InputShape } from './layer.ts';
+export { InputSpec } from './input-spec.ts';
+export { KerasTensor } from './keras-tensor.ts';
+export { DTypePolicy } from './dtype-policy.ts';
+export { InputLayer, Input } from './core/input-layer.ts';
+export { Dense } from './core/dense.ts';
+export type { DenseOptions } from './core/dense.ts';
+export { Activation } from './core/activation.ts';
+export { Dropout } from './core/dropout.ts';
+export { Flatten } from './core/flatten.ts';
+export * from './core/index.ts';
+export * from './regularization/index.ts';
+export * from './reshaping/index.ts';
+export * from './merging/index.ts';
+export * from './activations/index.ts';
+export * from './convolutional/index.ts';
+export * from './pooling/index.ts';
+export * from './normalization/index.ts';
+export * from './preprocessing/index.ts';
