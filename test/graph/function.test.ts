@@ -200,7 +200,7 @@ describe('strata.fn: deferred errors made visible', () => {
   it('creating variables on a later trace is an error, as in TensorFlow', async () => {
     const f = strata.fn((x: Tensor) => ops.add(x, new strata.Variable(strata.zeros([x.shape[0] as number]), { name: 'fresh' }).value), { name: 'makes_vars' });
     await f(strata.zeros([2]));
-    await assert.rejects(f(strata.zeros([3])), /strata\.fn 'makes_vars' created variable 'fresh_\d+' while being traced again/);
+    await assert.rejects(f(strata.zeros([3])), /strata\.fn 'makes_vars' created variable 'fresh' while being traced again/);
   });
 });
 
