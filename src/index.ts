@@ -29,3 +29,4 @@ export { Input } from './layers/core/input-layer.ts';
 export { Model } from './models/model.ts';
 export { Functional } from './models/functional.ts';
 export { Sequential } from './models/sequential.ts';
+export * as optimizers from './optimizers/index.ts';
