@@ -380,6 +380,8 @@ export abstract class Layer {
     });
     const flat = leaves(converted, isTensor);
     if (flat.length === 0) throw new TypeError(`Layer '${this.name}' was called without any tensor input.`);
+    // Checked before building too, so a wrong rank fails with a clear error rather than inside build().
+    this.checkInputSpec(flat);
     this.maybeBuild(mapStructure(converted as Tensor, (t) => t.shape) as InputShape);
     this.checkInputSpec(flat);
     const cast = this.autocast(converted);
@@ -429,6 +431,8 @@ export abstract class Layer {
   /** This layer's path in the current call stack (`model/block/dense`), for messages. */
   get path(): string {
     const scope = currentScope();
+    // Inside the layer's own build/call the scope already ends with its name.
+    if (scope === this.name || scope.endsWith(`/${this.name}`)) return scope;
     return scope ? `${scope}/${this.name}` : this.name;
   }
 
@@ -463,8 +467,10 @@ export abstract class Layer {
       throw new TypeError(`Layer '${this.name}' was called on a mix of KerasTensors and tensors. In a functional model, wrap constants in a layer (e.g. a Lambda) or pass them as inputs.`);
     }
     // Build with the symbolic shapes, then trace `call` once to learn the output types.
+    const specInputs = keras.map((k) => ({ shape: k.shape, dtype: k.dtype }) as Tensor);
+    this.checkInputSpec(specInputs);
     this.maybeBuild(mapStructure(inputs as KerasTensor, (k) => k.shape) as InputShape);
-    this.checkInputSpec(keras.map((k) => ({ shape: k.shape, dtype: k.dtype }) as Tensor));
+    this.checkInputSpec(specInputs);
     const tracer = new GraphTracer(`${this.name}_output_spec`);
     const symbolic = mapStructure(inputs as KerasTensor, (k) => {
       const t = tracer.addInput({ shape: k.shape, dtype: k.dtype }, k.name || 'x');

@@ -32,7 +32,7 @@ describe('Layer base', () => {
     assert.match(a.name, /^dense(_\d+)?$/);
     assert.notEqual(a.name, b.name);
     assert.equal(a.built, false);
-    assert.deepEqual(a.weights, []);
+    assert.equal(a.weights.length, 0);
     a.apply(strata.ones([1, 3]));
     assert.equal(a.built, true);
     assert.deepEqual(a.weights.map((w) => w.path), [`${a.name}/kernel`, `${a.name}/bias`]);
@@ -129,7 +129,7 @@ describe('Layer base', () => {
   it('inherits the training flag from the enclosing call', () => {
     class Net extends strata.Model {
       drop = new layers.Dropout(0.99, { seed: 3 });
-      call(x: Tensor) {
+      override call(x: Tensor) {
         return this.drop.apply(x);
       }
     }
@@ -230,7 +230,7 @@ describe('models', () => {
     class TwoLayer extends strata.Model {
       hidden = new layers.Dense(4, { activation: 'relu' });
       out = new layers.Dense(1);
-      call(x: Tensor) {
+      override call(x: Tensor) {
         return this.out.apply(this.hidden.apply(x));
       }
     }
