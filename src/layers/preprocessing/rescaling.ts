@@ -1,0 +1,69 @@
+/**
+ * Rescaling: `inputs * scale + offset`, in training and inference. Integer
+ * inputs are cast to the layer's compute dtype first. `scale` and `offset`
+ * are numbers, or lists of numbers that broadcast against the last axis
+ * (per channel).
+ *
+ * Config: numbers are written as numbers; lists as Keras writes NumPy arrays
+ * (`{class_name: '__numpy__', config: {value, dtype}}`). Both forms, and
+ * plain lists, are read back.
+ */
+import type { Tensor } from '../../tensor/tensor.ts';
+import { tensor } from '../../tensor/create.ts';
+import { describe } from '../../tensor/shape.ts';
+import * as ops from '../../ops/index.ts';
+import { registerBuiltin, type Config } from '../../serialization/registry.ts';
+import { Layer, type LayerOptions, baseOptionsFromConfig } from '../layer.ts';
+
+export type RescalingValue = number | number[];
+
+function checkValue(value: unknown, name: string, where: string): RescalingValue {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) return [...value];
+  throw new Error(`${where}: ${name} must be a finite number or a non-empty list of finite numbers. Received: ${name}=${describe(value)}`);
+}
+
+/** Reads a config value: a number, a list, or Keras's `__numpy__` / `__tensor__` object. */
+function readValue(value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const v = value as { class_name?: unknown; config?: { value?: unknown } };
+    if ((v.class_name === '__numpy__' || v.class_name === '__tensor__') && v.config) return readValue(v.config.value);
+  }
+  if (Array.isArray(value)) return value.flat(Infinity);
+  return value;
+}
+
+function writeValue(value: RescalingValue): unknown {
+  return typeof value === 'number' ? value : { class_name: '__numpy__', config: { value: [...value], dtype: 'float32' } };
+}
+
+export class Rescaling extends Layer {
+  static override readonly className = 'Rescaling';
+  readonly scale: RescalingValue;
+  readonly offset: RescalingValue;
+
+  constructor(scale: RescalingValue, offset: RescalingValue = 0, options: LayerOptions = {}) {
+    super(options);
+    const where = `Rescaling '${this.name}'`;
+    this.scale = checkValue(scale, 'scale', where);
+    this.offset = checkValue(offset, 'offset', where);
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: Tensor): Tensor {
+    const dtype = this.computeDtype;
+    const x = inputs.dtype === dtype ? inputs : ops.cast(inputs, dtype);
+    const asTensor = (v: RescalingValue) => (typeof v === 'number' ? v : tensor(v, [v.length], dtype));
+    const scaled = this.scale === 1 ? x : ops.multiply(x, asTensor(this.scale));
+    return this.offset === 0 ? scaled : ops.add(scaled, asTensor(this.offset));
+  }
+
+  override getConfig(): Config {
+    return { ...super.getConfig(), scale: writeValue(this.scale), offset: writeValue(this.offset) };
+  }
+
+  static override fromConfig(config: Config): Rescaling {
+    return new Rescaling(readValue(config.scale) as RescalingValue, (readValue(config.offset) ?? 0) as RescalingValue, baseOptionsFromConfig(config));
+  }
+}
+registerBuiltin('keras.layers', Rescaling);
