@@ -37,16 +37,21 @@ function writeValue(value: RescalingValue): unknown {
   return typeof value === 'number' ? value : { class_name: '__numpy__', config: { value: [...value], dtype: 'float32' } };
 }
 
+export interface RescalingOptions extends LayerOptions {
+  /** Added after scaling (default 0). */
+  offset?: RescalingValue;
+}
+
 export class Rescaling extends Layer {
   static override readonly className = 'Rescaling';
   readonly scale: RescalingValue;
   readonly offset: RescalingValue;
 
-  constructor(scale: RescalingValue, offset: RescalingValue = 0, options: LayerOptions = {}) {
+  constructor(scale: RescalingValue, options: RescalingOptions = {}) {
     super(options);
     const where = `Rescaling '${this.name}'`;
     this.scale = checkValue(scale, 'scale', where);
-    this.offset = checkValue(offset, 'offset', where);
+    this.offset = checkValue(options.offset ?? 0, 'offset', where);
     this.supportsMasking = true;
   }
 
@@ -63,7 +68,7 @@ export class Rescaling extends Layer {
   }
 
   static override fromConfig(config: Config): Rescaling {
-    return new Rescaling(readValue(config.scale) as RescalingValue, (readValue(config.offset) ?? 0) as RescalingValue, baseOptionsFromConfig(config));
+    return new Rescaling(readValue(config.scale) as RescalingValue, { ...baseOptionsFromConfig(config), offset: (readValue(config.offset) ?? 0) as RescalingValue });
   }
 }
 registerBuiltin('keras.layers', Rescaling);
