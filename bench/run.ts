@@ -165,7 +165,16 @@ async function main(argv: string[]): Promise<void> {
   console.log(TABLE_HEADER);
   const results = await runSuites({ filters, budgetMs: quick ? 150 : 1500, minRuns: quick ? 2 : 5 });
   if (markdown) console.log(`\n${markdownTable(results)}`);
-  if (jsonPath) writeFileSync(jsonPath, JSON.stringify(results, null, 2));
+  // Graph-mode training steps against TF.js CPU/WASM and Python Keras (bench/training.ts).
+  const trainingFilters = filters.filter((f) => ['training', 'graph', 'mlp', 'cnn'].some((k) => k.includes(f) || f.includes(k)));
+  let training: unknown[] = [];
+  if (filters.length === 0 || trainingFilters.length > 0) {
+    const { runTrainingBench } = await import('./training.ts');
+    training = await runTrainingBench({ budgetMs: quick ? 300 : 3000, log: (l) => console.log(l), filters: trainingFilters });
+  }
+  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ kernels: results, training }, null, 2));
+  // The graph worker and ONNX Runtime keep no work pending; exit explicitly in case a backend holds the loop.
+  process.exit(0);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
