@@ -30,3 +30,8 @@ export { Model } from './models/model.ts';
 export { Functional } from './models/functional.ts';
 export { Sequential } from './models/sequential.ts';
 export * as optimizers from './optimizers/index.ts';
+export * as losses from './losses/index.ts';
+export * as metrics from './metrics/index.ts';
+export { Loss } from './losses/index.ts';
+export { Metric } from './metrics/index.ts';
+export * as callbacks from './callbacks/index.ts';

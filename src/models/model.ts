@@ -7,7 +7,9 @@
 import type { Config } from '../serialization/registry.ts';
 import { registerBuiltin } from '../serialization/registry.ts';
 import type { KerasTensor } from '../layers/keras-tensor.ts';
-import { type CallOptions, Layer, type LayerOptions } from '../layers/layer.ts';
+import type { Layer } from '../layers/layer.ts';
+import type { CallOptions, LayerOptions } from '../layers/layer.ts';
+import { Trainer } from '../training/trainer.ts';
 import { printSummary, type SummaryOptions } from './summary.ts';
 
 export interface FunctionalArgs {
@@ -27,7 +29,7 @@ function isFunctionalArgs(x: unknown): x is FunctionalArgs {
   return typeof x === 'object' && x !== null && 'inputs' in x && 'outputs' in x;
 }
 
-export class Model extends Layer {
+export class Model extends Trainer {
   static override readonly className: string = 'Model';
 
   /**

@@ -1,0 +1,12 @@
+/** `strata.callbacks`. */
+export { Callback, CallbackList } from './callback.ts';
+export type { Logs, CallbackParams, TrainingModel } from './callback.ts';
+export { History } from './history.ts';
+export { ProgbarLogger } from './progbar.ts';
+export type { ProgbarOptions } from './progbar.ts';
+export { EarlyStopping } from './early-stopping.ts';
+export type { EarlyStoppingOptions } from './early-stopping.ts';
+export { ReduceLROnPlateau, LearningRateScheduler } from './schedulers.ts';
+export type { ReduceLROnPlateauOptions } from './schedulers.ts';
+export { TerminateOnNaN, CSVLogger, LambdaCallback } from './misc.ts';
+export type { CSVLoggerOptions, LambdaCallbackOptions } from './misc.ts';
