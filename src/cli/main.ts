@@ -13,7 +13,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'train':
-      return trainCommand(rest);
+      return await trainCommand(rest);
     case undefined:
     case '--help':
     case '-h':
