@@ -271,7 +271,11 @@ export abstract class Trainer extends Layer {
     const weights = this.trainableWeights;
     const grads = tape.gradient(loss, weights);
     this.warnAboutMissingGradients(tape, weights, grads);
-    state.optimizer.apply(grads, weights);
+    // Built for every trainable weight (Keras's slot order), updated only where a gradient exists
+    // (the warning above already explained the others).
+    state.optimizer.build(weights);
+    const present = weights.map((_, i) => i).filter((i) => grads[i] !== null);
+    if (present.length > 0) state.optimizer.apply(present.map((i) => grads[i]), present.map((i) => weights[i]));
     return this.computeMetrics(x, y, yPred, sampleWeight);
   }
 
