@@ -35,3 +35,4 @@ export * as metrics from './metrics/index.ts';
 export { Loss } from './losses/index.ts';
 export { Metric } from './metrics/index.ts';
 export * as callbacks from './callbacks/index.ts';
+export * as saving from './saving/index.ts';

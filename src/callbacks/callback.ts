@@ -16,6 +16,7 @@ export interface TrainingModel {
   learningRate?: number;
   save?(path: string): Promise<void>;
   saveWeights?(path: string): Promise<void>;
+  loadWeights?(path: string): Promise<void>;
 }
 
 export interface CallbackParams {

@@ -10,3 +10,5 @@ export { ReduceLROnPlateau, LearningRateScheduler } from './schedulers.ts';
 export type { ReduceLROnPlateauOptions } from './schedulers.ts';
 export { TerminateOnNaN, CSVLogger, LambdaCallback } from './misc.ts';
 export type { CSVLoggerOptions, LambdaCallbackOptions } from './misc.ts';
+export { ModelCheckpoint, BackupAndRestore, formatFilepath } from './checkpoint.ts';
+export type { ModelCheckpointOptions, BackupAndRestoreOptions } from './checkpoint.ts';

@@ -2,11 +2,13 @@
  * The `strata` command line. `strata train` is the main job (`npm start`).
  */
 import { trainCommand } from './train.ts';
+import { convertCommand } from './convert.ts';
 
 const USAGE = `Usage: strata <command> [options]
 
 Commands:
   train     train the demo model (run 'strata train --help' for options)
+  convert   convert a model between .keras, .h5, TF.js and .onnx (run 'strata convert --help')
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -14,6 +16,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'train':
       return await trainCommand(rest);
+    case 'convert':
+      return await convertCommand(rest);
     case undefined:
     case '--help':
     case '-h':

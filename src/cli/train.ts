@@ -124,13 +124,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   console.log(`Time per training step (batch ${args.batchSize}): compiled ${compiledMs.toFixed(1)} ms, eager ${eagerMs.toFixed(1)} ms (${(eagerMs / compiledMs).toFixed(1)}x faster compiled).`);
 
   if (args.output) {
-    const save = (model as unknown as { save?: (p: string) => Promise<void> }).save;
-    if (typeof save === 'function') {
-      await save.call(model, args.output);
-      console.log(`Saved the trained model to ${args.output}.`);
-    } else {
-      console.log('(Saving models arrives with the saving module; nothing was written.)');
-    }
+    await model.save(args.output);
+    console.log(`Saved the trained model to ${args.output} (Keras 3 format: Python Keras loads it with keras.saving.load_model).`);
   }
   return 0;
 }

@@ -25,6 +25,25 @@ export function setFunctionalFactory(factory: (args: FunctionalArgs) => Model): 
   makeFunctional = factory;
 }
 
+/**
+ * File formats live in saving/ (above models): it provides them here when it
+ * loads, so `model.save(path)` works without models importing saving.
+ */
+export interface SavingImplementation {
+  save(model: Model, path: string, options?: Record<string, unknown>): Promise<void>;
+  saveWeights(model: Model, path: string): Promise<void>;
+  loadWeights(model: Model, path: string, options?: { skipMismatch?: boolean }): Promise<void>;
+  exportModel(model: Model, path: string, options?: Record<string, unknown>): Promise<void>;
+}
+let saving: SavingImplementation | null = null;
+export function setSavingImplementation(impl: SavingImplementation): void {
+  saving = impl;
+}
+function savingOrThrow(): SavingImplementation {
+  if (!saving) throw new Error("Saving is not available: import 'strata' (which loads strata.saving) rather than its internal modules.");
+  return saving;
+}
+
 function isFunctionalArgs(x: unknown): x is FunctionalArgs {
   return typeof x === 'object' && x !== null && 'inputs' in x && 'outputs' in x;
 }
@@ -74,6 +93,30 @@ export class Model extends Trainer {
 
   override getConfig(): Config {
     return { name: this.name, trainable: this.trainable };
+  }
+
+  /**
+   * Saves the whole model (architecture, weights, compile config and
+   * optimizer state). The format follows the extension: `.keras` (Keras 3),
+   * `.h5` (legacy Keras HDF5), `.json` (TensorFlow.js layers format).
+   */
+  save(path: string, options: Record<string, unknown> = {}): Promise<void> {
+    return savingOrThrow().save(this, path, options);
+  }
+
+  /** Saves only the weights, in Keras 3's `.weights.h5` layout. */
+  saveWeights(path: string): Promise<void> {
+    return savingOrThrow().saveWeights(this, path);
+  }
+
+  /** Loads weights saved by saveWeights (or a legacy `.h5` weights file). A failed load changes nothing. */
+  loadWeights(path: string, options: { skipMismatch?: boolean } = {}): Promise<void> {
+    return savingOrThrow().loadWeights(this, path, options);
+  }
+
+  /** Exports for inference: `{format: 'onnx'}` writes an ONNX model with a dynamic batch dimension. */
+  export(path: string, options: Record<string, unknown> = {}): Promise<void> {
+    return savingOrThrow().exportModel(this, path, options);
   }
 }
 registerBuiltin('keras', Model);

@@ -17,6 +17,7 @@ import { fn, type StrataFunction } from '../graph/function.ts';
 import { Layer } from '../layers/layer.ts';
 import { KerasTensor } from '../layers/keras-tensor.ts';
 import * as optimizers from '../optimizers/index.ts';
+import { SeedGenerator, getGlobalSeedGenerator } from '../ops/api/random.ts';
 import * as metrics from '../metrics/index.ts';
 import type * as losses from '../losses/index.ts';
 import { Callback, CallbackList, type Logs } from '../callbacks/callback.ts';
@@ -146,6 +147,8 @@ async function logsToNumbers(logs: StepLogs): Promise<Logs> {
 export abstract class Trainer extends Layer {
   /** Set by callbacks (EarlyStopping, TerminateOnNaN) to end training. */
   stopTraining = false;
+  /** Set by a callback in onTrainBegin (BackupAndRestore) to resume at a later epoch. */
+  initialEpochOverride: number | null = null;
   #compiled: CompiledState | null = null;
   #trainFunction: ((batches: Batch[]) => Promise<Logs>) | null = null;
   #testFunction: ((batch: Batch) => Promise<Logs>) | null = null;
@@ -363,6 +366,30 @@ export abstract class Trainer extends Layer {
     };
   }
 
+  /** Creates the optimizer's variables, so saved optimizer state can be loaded into them. */
+  prepareForRestore(): void {
+    this.requireCompiled('prepareForRestore').optimizer.build(this.trainableWeights);
+  }
+
+  /** The counters of the random generators training uses (the layers' and the global one), for BackupAndRestore. */
+  get randomState(): { capture(): Record<string, number>; restore(state: Record<string, number>): void } {
+    const generators = (): Map<string, SeedGenerator> => {
+      const found = new Map<string, SeedGenerator>([['__global__', getGlobalSeedGenerator()]]);
+      const visit = (layer: Layer, path: string) => {
+        for (const [key, value] of Object.entries(layer)) if (value instanceof SeedGenerator) found.set(`${path}/${key}`, value);
+        for (const sub of layer.layers) visit(sub, `${path}/${sub.name}`);
+      };
+      visit(this, this.name);
+      return found;
+    };
+    return {
+      capture: () => Object.fromEntries([...generators()].map(([k, g]) => [k, g.counter.value.item()])),
+      restore: (state) => {
+        for (const [k, g] of generators()) if (k in state) g.counter.assign(tensor(state[k], [], 'int32'));
+      },
+    };
+  }
+
   // -------------------------------------------------------------------------
   // fit / evaluate / predict
 
@@ -409,8 +436,10 @@ export abstract class Trainer extends Layer {
     this.#trainFunction ??= this.makeTrainFunction();
     const trainFunction = this.#trainFunction;
     await callbacks.call('onTrainBegin', {});
+    const firstEpoch = this.initialEpochOverride ?? initialEpoch;
+    this.initialEpochOverride = null;
     let epochLogs: Logs = {};
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       this.resetMetrics();
       await callbacks.call('onEpochBegin', epoch, {});
       let step = 0;

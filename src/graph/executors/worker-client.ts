@@ -75,6 +75,8 @@ export class GraphWorker {
     this.worker = new Worker(new URL('./ort-worker.mjs', import.meta.url), {
       workerData: { syncPort: port2, flag: this.flag.buffer },
       transferList: [port2],
+      // Plain JavaScript: it needs none of the parent's flags (some, such as --input-type, stop a worker from starting).
+      execArgv: [],
     });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; ok: boolean; message?: string }) => {

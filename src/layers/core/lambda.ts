@@ -24,6 +24,7 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import type { Shape } from '../../tensor/shape.ts';
 import { describe } from '../../tensor/shape.ts';
 import { warn } from '../../engine/warnings.ts';
+import * as ops from '../../ops/index.ts';
 import { registerBuiltin, registeredNameOf, type Config } from '../../serialization/registry.ts';
 import { UnknownObjectError } from '../../serialization/keras-object.ts';
 import { resolveFunction, serializeFunction } from '../../initializers/lookup.ts';
@@ -81,7 +82,8 @@ function deserializeFn(value: unknown, what: string, layerName: string, safeMode
     if (typeof code !== 'string') throw new Error(`${where}: the '__lambda__' config has no source code (config.code is ${describe(code)}).`);
     let fn: unknown;
     try {
-      fn = new Function(`return (${code});`)();
+      // The rebuilt function sees `ops` (strata.ops), as most Lambda functions use it; other closure variables are lost.
+      fn = new Function('ops', `return (${code});`)(ops);
     } catch (e) {
       throw new Error(`${where}: cannot rebuild the function from its saved source (${(e as Error).message}). A Lambda saved by Python Keras stores Python bytecode, which Strata cannot run.`);
     }
