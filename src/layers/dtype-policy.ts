@@ -1,14 +1,17 @@
 /**
  * Dtype policies (Keras's DTypePolicy): the dtype a layer computes in and
- * the dtype of its variables. Strata supports the float32 and float64
- * policies; mixed-precision names are recognized and refused clearly until
- * half-precision dtypes exist.
+ * the dtype of its variables. Strata computes in float32 or float64. The
+ * half-precision policies (float16, bfloat16, mixed_float16,
+ * mixed_bfloat16) are accepted so Keras models that use them load and save
+ * with their policy names, but they compute and store in float32 (more
+ * precise than Keras; results differ at half-precision rounding level).
  */
 import { type DType, isDType } from '../tensor/dtype.ts';
 import { registerBuiltin, type Config } from '../serialization/registry.ts';
+import { warnOnce } from '../engine/warnings.ts';
 
 const SUPPORTED = ['float32', 'float64', 'int32', 'bool'] as const;
-const KNOWN_UNSUPPORTED = ['float16', 'bfloat16', 'mixed_float16', 'mixed_bfloat16'];
+const HALF_PRECISION = ['float16', 'bfloat16', 'mixed_float16', 'mixed_bfloat16'];
 
 export class DTypePolicy {
   static readonly className = 'DTypePolicy';
@@ -16,20 +19,20 @@ export class DTypePolicy {
 
   constructor(name: string = 'float32') {
     if (!(SUPPORTED as readonly string[]).includes(name)) {
-      if (KNOWN_UNSUPPORTED.includes(name)) {
-        throw new Error(`Dtype policy '${name}' is not supported yet: Strata has no half-precision dtype. Use 'float32' (or 'float64').`);
+      if (!HALF_PRECISION.includes(name)) {
+        throw new Error(`Unknown dtype policy '${name}'. Expected one of ${[...SUPPORTED, ...HALF_PRECISION].join(', ')}.`);
       }
-      throw new Error(`Unknown dtype policy '${name}'. Expected one of ${SUPPORTED.join(', ')}.`);
+      warnOnce(`half-precision:${name}`, `Dtype policy '${name}': Strata has no half-precision dtype yet; layers with this policy compute and keep their weights in float32.`);
     }
     this.name = name;
   }
 
   get computeDtype(): DType {
-    return this.name as DType;
+    return HALF_PRECISION.includes(this.name) ? 'float32' : (this.name as DType);
   }
 
   get variableDtype(): DType {
-    return this.name as DType;
+    return HALF_PRECISION.includes(this.name) ? 'float32' : (this.name as DType);
   }
 
   getConfig(): Config {

@@ -40,6 +40,25 @@ export function parseLenientJson(text: string, file: string): unknown {
   }
 }
 
+/**
+ * Config values Keras keeps as Python floats. JSON has one number type, and
+ * `JSON.stringify(0)` gives `0`, which Python reads as an int — some Keras
+ * constructors check for float (SGD's momentum does). These keys are written
+ * with a decimal point, as Python's json.dumps writes floats.
+ */
+const FLOAT_KEYS = new Set([
+  'learning_rate', 'initial_learning_rate', 'end_learning_rate', 'decay_rate', 'power', 'warmup_target', 'alpha', 't_mul', 'm_mul',
+  'momentum', 'rho', 'epsilon', 'beta_1', 'beta_2', 'weight_decay', 'clipnorm', 'clipvalue', 'global_clipnorm', 'ema_momentum',
+  'initial_accumulator_value', 'loss_scale_factor', 'rate', 'stddev', 'mean', 'minval', 'maxval', 'scale', 'gain', 'l1', 'l2',
+  'factor', 'max_value', 'min_value', 'negative_slope', 'threshold', 'offset', 'label_smoothing', 'delta', 'renorm_momentum',
+]);
+
+/** JSON for Python Keras: float-valued keys keep a decimal point. */
+export function stringifyKerasJson(value: unknown): string {
+  const text = JSON.stringify(value, (key, v) => (FLOAT_KEYS.has(key) && typeof v === 'number' && Number.isInteger(v) ? `__strata_float__${v}` : v));
+  return text.replace(/"__strata_float__(-?\d+)"/g, '$1.0');
+}
+
 function dateSaved(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
@@ -53,7 +72,7 @@ export async function kerasFileBytes(model: Layer): Promise<Uint8Array> {
   const weights = await writeH5(weightsTree(model));
   return writeZip([
     { name: 'metadata.json', data: encoder.encode(JSON.stringify(metadata)) },
-    { name: 'config.json', data: encoder.encode(JSON.stringify(config)) },
+    { name: 'config.json', data: encoder.encode(stringifyKerasJson(config)) },
     { name: 'model.weights.h5', data: weights },
   ]);
 }

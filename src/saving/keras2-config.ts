@@ -117,6 +117,11 @@ function keras2LayerConfig(className: string, config: Config, target: Keras2Targ
       out.batch_input_shape = clone(value);
       continue;
     }
+    // Keras 2 and tfjs call LeakyReLU's slope `alpha`.
+    if (className === 'LeakyReLU' && key === 'negative_slope') {
+      out.alpha = value as number;
+      continue;
+    }
     out[key] = keras2Value(value, target);
   }
   return out;
@@ -287,6 +292,11 @@ export function normalizeLegacyConfig(obj: unknown, options: NormalizeOptions = 
     // Strata (as Keras 3) from 0.
     const keras2Nodes = entries.some((e) => Array.isArray(e.inbound_nodes) && e.inbound_nodes.some((n) => Array.isArray(n)));
     if (!keras2Nodes) return;
+    // Keras 2 always lists inputs and outputs; a model with one of them takes or gives a single tensor (as Keras 3 reads it).
+    for (const key of ['input_layers', 'output_layers'] as const) {
+      const list = config[key];
+      if (Array.isArray(list) && list.length === 1 && isRef(list[0])) config[key] = list[0] as never;
+    }
     const sequential = new Set(entries.filter(isSequentialWithInput).map((e) => String(e.name ?? (e.config as Config | undefined)?.name)));
     if (sequential.size === 0) return;
     const unshift = (r: unknown): void => {
@@ -374,4 +384,32 @@ export function compileConfigFromTraining(training: unknown): Config | null {
     metrics: (training.metrics ?? null) as never,
     weighted_metrics: (training.weighted_metrics ?? null) as never,
   };
+}
+
+/**
+ * Names of the layers in a config that use `activation` (as a layer
+ * activation or an Activation layer). Keras 2 and tfjs define
+ * `hard_sigmoid` as clip(0.2x + 0.5, 0, 1); Keras 3 (and Strata) as
+ * clip(x / 6 + 0.5, 0, 1).
+ */
+export function layersUsingActivation(obj: unknown, activation: string, out: string[] = []): string[] {
+  if (!isKerasObject(obj)) return out;
+  const config = (isPlainObject(obj.config) ? obj.config : {}) as Config;
+  const entries = layerEntries(config);
+  if (entries) {
+    for (const e of entries) layersUsingActivation(e, activation, out);
+    return out;
+  }
+  const value = config.activation;
+  if (value === activation || (typeof value === 'string' && snakeCase(value) === activation)) out.push(String(config.name ?? obj.class_name));
+  return out;
+}
+
+export function hardSigmoidWarning(names: string[], file: string, direction: 'read' | 'write'): string | null {
+  if (names.length === 0) return null;
+  const list = names.map((n) => `'${n}'`).join(', ');
+  const uses = names.length > 1 ? 'use' : 'uses';
+  return direction === 'read'
+    ? `${file}: layer${names.length > 1 ? 's' : ''} ${list} ${uses} hard_sigmoid, which Keras 2 and TF.js define as clip(0.2x + 0.5) but Keras 3 and Strata as clip(x/6 + 0.5); predictions will differ from the original.`
+    : `${file}: layer${names.length > 1 ? 's' : ''} ${list} ${uses} hard_sigmoid, which TF.js computes as clip(0.2x + 0.5) instead of Keras 3's clip(x/6 + 0.5); TF.js predictions will differ.`;
 }

@@ -31,7 +31,7 @@ import * as optimizers from '../optimizers/index.ts';
 import { type H5AttrValue, type H5Dataset, type H5Group, type H5WriteDataset, type H5WriteDType, type H5WriteGroup, chunkAttr, getH5Dataset, readChunkedAttr, readH5, writeH5 } from './io/h5.ts';
 import { KERAS_FORMAT_VERSION, STRATA_VERSION, type LoadModelOptions, parseLenientJson, restoreModel } from './keras-file.ts';
 import { compileConfig, compileOptionsFromConfig, serializeLayer } from './model-config.ts';
-import { compileConfigFromTraining, normalizeLegacyConfig, toKeras2Config, toLegacyKeras3Config } from './keras2-config.ts';
+import { compileConfigFromTraining, hardSigmoidWarning, layersUsingActivation, normalizeLegacyConfig, toKeras2Config, toLegacyKeras3Config } from './keras2-config.ts';
 import { PendingAssignments, type StoredArray, legacyWeights, optimizerVariablesInOrder, restoreOptimizerState } from './legacy-weights.ts';
 import { collectSaveables } from './walk.ts';
 import { kerasLayerOrder, kerasTrainableWeights } from './keras-order.ts';
@@ -312,6 +312,11 @@ export async function loadLegacyH5Bytes(bytes: Uint8Array, file: string, options
     config = normalizeLegacyConfig(parsed);
   } catch (e) {
     throw new Error(`${file}: invalid model_config: ${(e as Error).message}`);
+  }
+  const version = typeof root.attrs.keras_version === 'string' ? root.attrs.keras_version : '';
+  if (!version.startsWith('3')) {
+    const hard = hardSigmoidWarning(layersUsingActivation(config, 'hard_sigmoid'), file, 'read');
+    if (hard) warn(hard);
   }
   const weights = root.groups.get('model_weights');
   if (!weights) throw new Error(`${file}: the file has a model config but no 'model_weights' group.`);

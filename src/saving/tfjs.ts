@@ -28,11 +28,11 @@ import { formatShape } from '../tensor/shape.ts';
 import { warn } from '../engine/warnings.ts';
 import type { Variable } from '../engine/variable.ts';
 import { writeFileAtomic } from '../graph/function.ts';
-import type { Layer } from '../layers/layer.ts';
+import { type Layer, classNameOf } from '../layers/layer.ts';
 import { Model } from '../models/model.ts';
 import { STRATA_VERSION, type LoadModelOptions, parseLenientJson, restoreModel } from './keras-file.ts';
 import { serializeLayer } from './model-config.ts';
-import { normalizeLegacyConfig, toKeras2Config } from './keras2-config.ts';
+import { hardSigmoidWarning, layersUsingActivation, normalizeLegacyConfig, toKeras2Config } from './keras2-config.ts';
 import { compileFromTrainingConfig, variableOwners } from './legacy-h5.ts';
 import { PendingAssignments, type StoredArray, legacyWeights, restoreOptimizerState, sameShape } from './legacy-weights.ts';
 import { collectSaveables } from './walk.ts';
@@ -90,10 +90,34 @@ export function tfjsPaths(path: string): { dir: string; json: string; weights: s
   return { dir: path, json: 'model.json', weights: 'group1-shard1of1.bin' };
 }
 
+/** Weights that Keras 3 (and Strata) name differently from Keras 2 and tfjs, by layer class. */
+const KERAS2_WEIGHT_NAMES: Record<string, Record<string, string>> = {
+  DepthwiseConv1D: { kernel: 'depthwise_kernel' },
+  DepthwiseConv2D: { kernel: 'depthwise_kernel' },
+};
+
+/** Which layer (name and class) owns each variable. */
+function ownerLayers(model: Layer): Map<Variable, Layer> {
+  const owners = new Map<Variable, Layer>();
+  const visit = (layer: Layer, depth: number): void => {
+    if (depth > 1000) return;
+    for (const v of layer.ownVariables) if (!owners.has(v)) owners.set(v, layer);
+    for (const sub of layer.layers) visit(sub, depth + 1);
+  };
+  visit(model, 0);
+  return owners;
+}
+
+/** The name tfjs-layers (and Keras 2) give a variable: `<owning layer>/<weight>`. */
+function keras2WeightName(v: Variable, owner: Layer | undefined, fallback: string): string {
+  const cls = owner ? classNameOf(owner.constructor as typeof Layer) : '';
+  return `${owner?.name ?? fallback}/${KERAS2_WEIGHT_NAMES[cls]?.[v.name] ?? v.name}`;
+}
+
 /** tfjs-layers' name for each weight: `<owning layer>/<weight>`. */
 function tfjsWeightNames(model: Layer, weights: readonly Variable[]): string[] {
-  const owners = variableOwners(model);
-  const names = weights.map((v) => `${owners.get(v) ?? model.name}/${v.name}`);
+  const owners = ownerLayers(model);
+  const names = weights.map((v) => keras2WeightName(v, owners.get(v), model.name));
   const seen = new Map<string, number>();
   names.forEach((n, i) => {
     const first = seen.get(n);
@@ -119,6 +143,8 @@ export function tfjsArtifacts(model: Layer, weightsPath = 'group1-shard1of1.bin'
   const topology = toKeras2Config(serializeLayer(model), 'tfjs');
   const unsupported = [...layerClassNames(topology)].filter((c) => !TFJS_LAYER_CLASSES.has(c));
   if (unsupported.length > 0) warn(`save: TensorFlow.js (tfjs-layers 4.22) has no layer class ${unsupported.map((c) => `'${c}'`).join(', ')}; tf.loadLayersModel will not load this model there (Strata still can).`);
+  const hard = hardSigmoidWarning(layersUsingActivation(topology, 'hard_sigmoid'), 'save', 'write');
+  if (hard) warn(hard);
   const weights = legacyWeights(model);
   const names = tfjsWeightNames(model, weights);
   const entries: ManifestEntry[] = [];
@@ -349,13 +375,17 @@ export async function readManifestWeights(manifest: unknown, readShard: ShardRea
 /** The model's weights, with every name tfjs-layers, the converter or Keras 2 may have given each. */
 function weightCandidates(model: Layer): { variable: Variable; names: string[] }[] {
   const owners = variableOwners(model);
+  const layers = ownerLayers(model);
   const keras3Paths = new Map<Variable, string>();
   for (const node of collectSaveables(model, { includeOptimizer: false })) {
     node.variables.forEach((v, i) => {
       if (!keras3Paths.has(v)) keras3Paths.set(v, `${node.path ? `${node.path}/` : ''}vars/${i}`);
     });
   }
-  return legacyWeights(model).map((v) => ({ variable: v, names: [`${owners.get(v) ?? model.name}/${v.name}`, v.path, keras3Paths.get(v) ?? ''].filter(Boolean) }));
+  return legacyWeights(model).map((v) => ({
+    variable: v,
+    names: [keras2WeightName(v, layers.get(v), model.name), `${owners.get(v) ?? model.name}/${v.name}`, v.path, keras3Paths.get(v) ?? ''].filter(Boolean),
+  }));
 }
 
 /** Matches stored weights to the model by name (or by order if no name is known and the shapes agree). */
@@ -418,13 +448,19 @@ export async function loadTfjsArtifacts(parsed: unknown, readShard: ShardReader,
     trainingConfig ??= topology.training_config;
     topology = topology.model_config;
   }
-  if (!isKerasObject(topology)) throw new Error(`${file}: the model topology has no 'class_name'.`);
+  // tfjs-layers' in-memory (camelCase) form names the class `className`.
+  const className = topology.class_name ?? topology.className;
+  if (typeof className !== 'string') throw new Error(`${file}: the model topology has no 'class_name'.`);
   let config;
   try {
-    config = normalizeLegacyConfig({ class_name: topology.class_name, config: topology.config });
+    config = normalizeLegacyConfig({ class_name: className, config: topology.config });
   } catch (e) {
     throw new Error(`${file}: invalid model topology: ${(e as Error).message}`);
   }
+  // Strata writes Keras 3's hard_sigmoid; files from tfjs and Keras 2 mean the older one.
+  const fromStrata = typeof json.generatedBy === 'string' && json.generatedBy.startsWith('Strata');
+  const hard = fromStrata ? null : hardSigmoidWarning(layersUsingActivation(config, 'hard_sigmoid'), file, 'read');
+  if (hard) warn(hard);
   // Weights are read (and checked against the files) before the model is built.
   const weights = await readManifestWeights(json.weightsManifest, readShard, file);
   let model: Layer;

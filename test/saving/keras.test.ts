@@ -227,3 +227,10 @@ describe('untrusted files and no data loss', () => {
     writeFileSync(join(tmp(), 'unused'), '');
   });
 });
+
+describe('config JSON for Python', () => {
+  it('writes float-valued keys with a decimal point, as Python json.dumps does', async () => {
+    const { stringifyKerasJson } = await import('../../src/saving/keras-file.ts');
+    assert.equal(stringifyKerasJson({ momentum: 0, units: 3, nested: { learning_rate: 1, rate: 0.5 } }), '{"momentum":0.0,"units":3,"nested":{"learning_rate":1.0,"rate":0.5}}');
+  });
+});
