@@ -36,3 +36,4 @@ export { Loss } from './losses/index.ts';
 export { Metric } from './metrics/index.ts';
 export * as callbacks from './callbacks/index.ts';
 export * as saving from './saving/index.ts';
+export * as debugging from './debugging/index.ts';

@@ -3,12 +3,14 @@
  */
 import { trainCommand } from './train.ts';
 import { convertCommand } from './convert.ts';
+import { doctorCommand } from './doctor.ts';
 
 const USAGE = `Usage: strata <command> [options]
 
 Commands:
   train     train the demo model (run 'strata train --help' for options)
   convert   convert a model between .keras, .h5, TF.js and .onnx (run 'strata convert --help')
+  doctor    diagnose a saved model on a data file: gradient flow, NaN/Inf, eager vs graph, determinism
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -18,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
       return await trainCommand(rest);
     case 'convert':
       return await convertCommand(rest);
+    case 'doctor':
+      return await doctorCommand(rest);
     case undefined:
     case '--help':
     case '-h':

@@ -17,6 +17,7 @@ import { GraphTracer } from './tracer.ts';
 import { compileGraph, type Executable } from './executors/executable.ts';
 import { type Structure, type TensorType, describeType, flatten, flattenSignature, rebuild, staticKey } from './structure.ts';
 import { enqueueGraphRun } from './run-queue.ts';
+import { checkNumericsEnabled } from '../engine/numerics.ts';
 
 export interface FnOptions {
   /** Shapes (null = any size) and dtypes of the tensor arguments; one trace serves every compatible call. */
@@ -40,6 +41,7 @@ export class ConcreteFunction {
   private executable: Promise<Executable> | null = null;
   /** With frozen variables: their versions when the executable was built. */
   private frozenVersions: number[] = [];
+  private numericsMode = false;
 
   constructor(
     readonly name: string,
@@ -65,6 +67,11 @@ export class ConcreteFunction {
   }
 
   private compile(): Promise<Executable> {
+    // Turning check numerics on or off changes the executor.
+    if (this.numericsMode !== checkNumericsEnabled()) {
+      this.numericsMode = checkNumericsEnabled();
+      this.executable = null;
+    }
     if (this.freezeVariables) {
       const versions = this.graph.captures.map((v) => v.variable!.version);
       if (this.executable && versions.some((n, i) => n !== this.frozenVersions[i])) this.executable = null;
@@ -148,11 +155,21 @@ export function fn<A extends unknown[], R>(f: (...args: A) => R, options: FnOpti
     const symbolic = types.map((t, i) => tracer.addInput(t, flat.paths[i].replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || `input_${i}`));
     const args = rebuild(flat.structure, symbolic) as unknown[];
     let result: unknown;
+    const hazards = watchTraceHazards();
     try {
       result = withTracer(tracer, () => f(...(args as A)));
     } catch (e) {
       if (e instanceof Error && !e.message.includes(`while tracing strata.fn '${name}'`)) e.message += ` (while tracing strata.fn '${name}')`;
       throw e;
+    } finally {
+      const seen = hazards.stop();
+      if (seen.length > 0) {
+        warnOnce(
+          `trace-hazard:${id}:${seen.join(',')}`,
+          `strata.fn '${name}' called ${seen.join(', ')} while being traced. The value read during tracing is frozen into the graph: every later call reuses it. ` +
+            'Use strata.random for random numbers, and pass times or counters as tensor arguments.',
+        );
+      }
     }
     if (result instanceof Promise) {
       throw new TypeError(`strata.fn '${name}': the function returned a Promise. Traced functions must be synchronous (ops are); await the compiled function instead.`);
@@ -269,4 +286,33 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Watches, while a function is traced, for JavaScript sources of values
+ * that change between calls (Math.random, clocks): tracing runs the
+ * JavaScript once, so such values are frozen into the graph. Returns the
+ * names of those called.
+ */
+function watchTraceHazards(): { stop(): string[] } {
+  const seen = new Set<string>();
+  const patches: [object, string, unknown][] = [];
+  const patch = (owner: object, key: string, label: string) => {
+    const original = (owner as Record<string, unknown>)[key];
+    if (typeof original !== 'function') return;
+    patches.push([owner, key, original]);
+    (owner as Record<string, unknown>)[key] = function (this: unknown, ...a: unknown[]) {
+      seen.add(label);
+      return (original as (...x: unknown[]) => unknown).apply(this, a);
+    };
+  };
+  patch(Math, 'random', 'Math.random()');
+  patch(Date, 'now', 'Date.now()');
+  patch(globalThis.crypto ?? {}, 'getRandomValues', 'crypto.getRandomValues()');
+  return {
+    stop() {
+      for (const [owner, key, original] of patches.reverse()) (owner as Record<string, unknown>)[key] = original;
+      return [...seen];
+    },
+  };
 }

@@ -10,7 +10,17 @@ import { KerasTensor } from '../layers/keras-tensor.ts';
 import { type Layer, classNameOf, leaves } from '../layers/layer.ts';
 import type { LayerNode } from '../layers/node.ts';
 
+/** `summary({expandOps: true})` runs the model and lists its ops; debugging/ provides it (it sits above models). */
+let opsExpander: ((model: Layer, input: unknown) => string) | null = null;
+export function setSummaryOpsExpander(fn: (model: Layer, input: unknown) => string): void {
+  opsExpander = fn;
+}
+
 export interface SummaryOptions {
+  /** Also run the model once and list the ops each layer executed (including ops hidden in custom call()s). */
+  expandOps?: boolean;
+  /** The input for expandOps (default: zeros of the model's input shape, batch 1). */
+  input?: unknown;
   /** Width of the table in characters (default 98 for functional models, 84 otherwise, as Keras). */
   lineLength?: number;
   /** Receives each line instead of console.log. */
@@ -133,6 +143,10 @@ export function printSummary(model: Layer & { inputTensors?: KerasTensor[]; node
   lines.push(` Total params: ${fmtCount(countOf(all))} (${readableBytes(bytesOf(all))})`);
   lines.push(` Trainable params: ${fmtCount(countOf(trainable))} (${readableBytes(bytesOf(trainable))})`);
   lines.push(` Non-trainable params: ${fmtCount(countOf(nonTrainable))} (${readableBytes(bytesOf(nonTrainable))})`);
+  if (options.expandOps) {
+    if (!opsExpander) throw new Error("summary({expandOps}) needs strata.debugging: import 'strata' rather than its internal modules.");
+    lines.push('', ...opsExpander(model, options.input).split('\n'));
+  }
   const text = lines.join('\n');
   if (options.printFn) lines.forEach(options.printFn);
   else console.log(text);

@@ -21,6 +21,8 @@ export interface SaveableNode {
   readonly name: string;
   readonly variables: readonly Variable[];
   readonly kind: 'layer' | 'optimizer';
+  /** For optimizers: how many of `variables` are its own scalars (iteration, learning rate) before the slots. */
+  readonly ownCount?: number;
 }
 
 type Saveable = Layer | Optimizer;
@@ -58,7 +60,7 @@ export function collectSaveables(root: Layer, options: { includeOptimizer?: bool
     if (visited.has(obj)) return;
     visited.add(obj);
     if (obj instanceof Optimizer) {
-      if (includeOptimizer) nodes.push({ path, name: obj.name, variables: obj.variables, kind: 'optimizer' });
+      if (includeOptimizer) nodes.push({ path, name: obj.name, variables: obj.variables, kind: 'optimizer', ownCount: obj.learningRateVariable ? 2 : 1 });
       return;
     }
     nodes.push({ path, name: obj.name, variables: obj.ownVariables, kind: 'layer' });

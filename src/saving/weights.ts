@@ -77,6 +77,12 @@ export function loadWeightsTree(model: Layer, root: H5Group, file: string, optio
     const group = findGroup(root, node.path)?.groups.get('vars') ?? legacyGroup(root, node);
     const names = group ? sortNumericNames(group.datasets.keys()) : [];
     if (node.variables.length === 0) continue;
+    // An optimizer saved before its first step stores only its own scalars (iteration, learning rate):
+    // load those and keep the fresh (zero) slots, as there is no state to lose.
+    if (group && node.kind === 'optimizer' && names.length > 0 && names.length < node.variables.length && node.ownCount === names.length) {
+      node.variables.slice(0, names.length).forEach((v, i) => assignments.push([v, toTensorOf(group.datasets.get(names[i])!, v.dtype, file)]));
+      continue;
+    }
     if (!group || names.length !== node.variables.length) {
       const found = group ? `${names.length} arrays` : `no group '${node.path ? `${node.path}/` : ''}vars'`;
       const message = `${label} expects ${node.variables.length} arrays (${node.variables.map((v) => formatShape(v.shape)).join(', ')}), but the file has ${found}.`;

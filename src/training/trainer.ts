@@ -11,6 +11,7 @@ import { Tensor, TensorSpec } from '../tensor/tensor.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { tensor } from '../tensor/create.ts';
 import { warnOnce } from '../engine/warnings.ts';
+import { clearCurrentStep, setCurrentStep } from '../engine/numerics.ts';
 import * as ops from '../ops/index.ts';
 import { GradientTape } from '../autodiff/tape.ts';
 import { fn, type StrataFunction } from '../graph/function.ts';
@@ -447,6 +448,7 @@ export abstract class Trainer extends Layer {
       const group: Batch[] = [];
       const runGroup = async () => {
         await callbacks.call('onTrainBatchBegin', step, {});
+        setCurrentStep(`epoch ${epoch + 1}, training step`, step + 1);
         logs = await trainFunction(group.splice(0));
         step += 1;
         await callbacks.call('onTrainBatchEnd', step - 1, { ...logs });
@@ -466,6 +468,7 @@ export abstract class Trainer extends Layer {
       }
       await callbacks.call('onEpochEnd', epoch, epochLogs);
     }
+    clearCurrentStep();
     await callbacks.call('onTrainEnd', epochLogs);
     return history;
   }

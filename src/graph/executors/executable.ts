@@ -11,7 +11,8 @@
  */
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { Variable } from '../../engine/variable.ts';
-import type { Graph } from '../ir.ts';
+import type { Graph, Node } from '../ir.ts';
+import { checkNumericsEnabled, checkOpOutputs } from '../../engine/numerics.ts';
 import { LoweringError, lowerGraph, type LoweredModel } from '../onnx/lower.ts';
 import { graphConfig } from '../config.ts';
 import { interpret } from './interpreter.ts';
@@ -33,9 +34,17 @@ function writeBack(graph: Graph, updates: readonly Tensor[]): void {
 
 class InterpreterExecutable implements Executable {
   readonly kind = 'interpreter';
-  constructor(private readonly graph: Graph) {}
+  private calls = 0;
+  constructor(
+    private readonly graph: Graph,
+    private readonly checkNumerics = false,
+  ) {}
   async call(args: readonly Tensor[]): Promise<Tensor[]> {
-    const results = interpret(this.graph, [...args, ...this.graph.captures.map((v) => v.variable!._value)]);
+    const call = ++this.calls;
+    const check = this.checkNumerics
+      ? (node: Node, inputs: Tensor[], outputs: Tensor[]) => checkOpOutputs(node.def.name, node.scope, inputs, outputs, `graph mode, function '${this.graph.name}', call ${call}`)
+      : undefined;
+    const results = interpret(this.graph, [...args, ...this.graph.captures.map((v) => v.variable!._value)], new Map(), check);
     writeBack(this.graph, results.slice(this.graph.outputs.length));
     return results.slice(0, this.graph.outputs.length);
   }
@@ -102,6 +111,11 @@ class WorkerOrtExecutable implements Executable {
 }
 
 export async function compileGraph(graph: Graph, functionName: string, options: { freezeVariables?: boolean } = {}): Promise<Executable> {
+  if (checkNumericsEnabled()) {
+    // Node-by-node checks need the interpreter (ONNX Runtime runs the whole graph at once).
+    warnOnce('numerics-interpreter', 'Check numerics is on: compiled functions run on the TypeScript interpreter, which checks every node (slower).');
+    return new InterpreterExecutable(graph, true);
+  }
   if (graphConfig.executor === 'interpreter') return new InterpreterExecutable(graph);
   let lowered: LoweredModel;
   // Frozen variables become initializers: the executable then feeds only the arguments.

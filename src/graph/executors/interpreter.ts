@@ -20,7 +20,7 @@ export function registerNodeInterpreter(opName: string, run: NodeInterpreter): v
  * Runs `graph` on `feeds` (arguments, then captured variables) and returns
  * its outputs followed by the variables' updated values.
  */
-export function interpret(graph: Graph, feeds: readonly Tensor[], outer: Map<Value, Tensor> = new Map()): Tensor[] {
+export function interpret(graph: Graph, feeds: readonly Tensor[], outer: Map<Value, Tensor> = new Map(), afterNode?: (node: Node, inputs: Tensor[], outputs: Tensor[]) => void): Tensor[] {
   const env = new Map<Value, Tensor>(outer);
   const inputs = [...graph.inputs, ...graph.captures];
   if (feeds.length !== inputs.length) throw new Error(`Internal error: graph '${graph.name}' expects ${inputs.length} feeds, got ${feeds.length}.`);
@@ -32,7 +32,7 @@ export function interpret(graph: Graph, feeds: readonly Tensor[], outer: Map<Val
     if (!t) throw new Error(`Internal error: value %${v.id} is used before it is computed.`);
     return t;
   };
-  const runSubgraph = (g: Graph, subInputs: Tensor[], outerEnv: Map<Value, Tensor>) => interpret(g, subInputs, outerEnv);
+  const runSubgraph = (g: Graph, subInputs: Tensor[], outerEnv: Map<Value, Tensor>) => interpret(g, subInputs, outerEnv, afterNode);
   for (const node of graph.nodes) {
     const args = node.inputs.map(get);
     const custom = special.get(node.def.name);
@@ -46,6 +46,7 @@ export function interpret(graph: Graph, feeds: readonly Tensor[], outer: Map<Val
       const results = node.def.kernel(kernelInputs, node.attrs, types);
       outputs = results.map((values, i) => new Tensor(types[i].shape, types[i].dtype, values));
     }
+    afterNode?.(node, args, outputs);
     node.outputs.forEach((o, i) => env.set(o, outputs[i]));
   }
   return [...graph.outputs.map(get), ...graph.updates.map((u) => get(u.value))];
