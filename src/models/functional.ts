@@ -15,6 +15,60 @@ import { type FunctionalArgs, Model, setFunctionalFactory } from './model.ts';
 
 const isKeras = (v: unknown): v is KerasTensor => v instanceof KerasTensor;
 
+/** Flattens a structure of KerasTensors as Keras's `tree.flatten` does (dict keys sorted). */
+function kerasFlatten(x: unknown, out: KerasTensor[] = []): KerasTensor[] {
+  if (x instanceof KerasTensor) out.push(x);
+  else if (Array.isArray(x)) for (const v of x) kerasFlatten(v, out);
+  else if (x && typeof x === 'object') for (const k of Object.keys(x).sort()) kerasFlatten((x as Record<string, unknown>)[k], out);
+  return out;
+}
+
+/**
+ * Keras's order of a functional model's layers (`model.layers`), which
+ * weight files, optimizer slots and legacy `.h5` files follow: by decreasing
+ * depth (the longest path to an output), ties broken by the order a
+ * depth-first walk from the outputs first meets them. Inputs are therefore
+ * not always first. `nodes` is the post-order of that walk.
+ */
+function kerasLayerOrder(nodes: readonly LayerNode[], inputs: readonly KerasTensor[], outputs: readonly KerasTensor[]): Layer[] {
+  const inGraph = new Set(nodes);
+  const producer = (k: KerasTensor): LayerNode | undefined => (k.history ? k.history.layer.inboundNodes[k.history.nodeIndex] : undefined);
+  // First traversal index of each layer (pre-order of the walk from the outputs).
+  const firstSeen = new Map<Layer, number>();
+  const seen = new Set<LayerNode>();
+  const walk = (k: KerasTensor): void => {
+    const node = producer(k);
+    if (!node || seen.has(node)) return;
+    seen.add(node);
+    if (!firstSeen.has(node.layer)) firstSeen.set(node.layer, firstSeen.size);
+    if (!(node.layer instanceof InputLayer)) for (const t of leaves(node.inputs, isKeras)) walk(t);
+  };
+  for (const k of outputs) walk(k);
+  // Depths: output nodes are 0; a node's parents are at least one deeper; a layer takes its deepest node.
+  const nodeDepth = new Map<LayerNode, number>();
+  const layerDepth = new Map<Layer, number>();
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    const depth = Math.max(nodeDepth.get(node) ?? 0, layerDepth.get(node.layer) ?? 0);
+    layerDepth.set(node.layer, depth);
+    nodeDepth.set(node, depth);
+    if (node.layer instanceof InputLayer) continue;
+    for (const t of leaves(node.inputs, isKeras)) {
+      const parent = producer(t);
+      if (parent && inGraph.has(parent)) nodeDepth.set(parent, Math.max(depth + 1, nodeDepth.get(parent) ?? 0));
+    }
+  }
+  // Inputs connected to no output come at depth 0, first among their depth.
+  for (const k of inputs) {
+    const layer = k.history!.layer;
+    if (!layerDepth.has(layer)) {
+      layerDepth.set(layer, 0);
+      firstSeen.set(layer, -1);
+    }
+  }
+  return [...layerDepth.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || firstSeen.get(a)! - firstSeen.get(b)!);
+}
+
 function rebuildWith(structure: unknown, map: (k: KerasTensor) => unknown): unknown {
   if (structure instanceof KerasTensor) return map(structure);
   if (Array.isArray(structure)) return structure.map((s) => rebuildWith(s, map));
@@ -88,9 +142,7 @@ export class Functional extends Model {
       }
       names.set(l.name, l);
     }
-    // Keras keeps InputLayers first, in the order of the model's inputs.
-    const inputLayers = this.#inputTensors.map((k) => k.history!.layer);
-    this.#layers = [...inputLayers, ...layers.filter((l) => !inputLayers.includes(l))];
+    this.#layers = kerasLayerOrder(order, this.#inputTensors, kerasFlatten(args.outputs));
     this.nodes = order.filter((n) => !(n.layer instanceof InputLayer));
     this.built = true;
   }

@@ -32,7 +32,7 @@ export function setFunctionalFactory(factory: (args: FunctionalArgs) => Model): 
 export interface SavingImplementation {
   save(model: Model, path: string, options?: Record<string, unknown>): Promise<void>;
   saveWeights(model: Model, path: string): Promise<void>;
-  loadWeights(model: Model, path: string, options?: { skipMismatch?: boolean }): Promise<void>;
+  loadWeights(model: Model, path: string, options?: { skipMismatch?: boolean; byName?: boolean }): Promise<void>;
   exportModel(model: Model, path: string, options?: Record<string, unknown>): Promise<void>;
 }
 let saving: SavingImplementation | null = null;
@@ -109,8 +109,11 @@ export class Model extends Trainer {
     return savingOrThrow().saveWeights(this, path);
   }
 
-  /** Loads weights saved by saveWeights (or a legacy `.h5` weights file). A failed load changes nothing. */
-  loadWeights(path: string, options: { skipMismatch?: boolean } = {}): Promise<void> {
+  /**
+   * Loads weights saved by saveWeights (or a legacy `.h5` weights file, paired
+   * by layer order, or by name with `byName`). A failed load changes nothing.
+   */
+  loadWeights(path: string, options: { skipMismatch?: boolean; byName?: boolean } = {}): Promise<void> {
     return savingOrThrow().loadWeights(this, path, options);
   }
 

@@ -97,7 +97,11 @@ function keras2Value(value: unknown, target: Keras2Target): Json {
   if (isKerasObject(value)) {
     const className = legacyClassName(value);
     const config = isPlainObject(value.config) ? (value.config as Config) : {};
-    if (className === 'DTypePolicy' || className === 'FloatDTypePolicy' || className === 'Policy') return String(config.name ?? 'float32');
+    if (className === 'DTypePolicy' || className === 'FloatDTypePolicy' || className === 'Policy') {
+      const name = String(config.name ?? 'float32');
+      // tfjs computes in float32 only (Strata computes half-precision policies in float32 too).
+      return target === 'tfjs' && /float16|bfloat16/.test(name) ? 'float32' : name;
+    }
     if (target === 'tfjs' && (className === 'L1' || className === 'L2')) {
       // tfjs-layers registers only L1L2.
       return { class_name: 'L1L2', config: { l1: Number(config.l1 ?? 0), l2: Number(config.l2 ?? 0) } };
@@ -332,11 +336,6 @@ function checkNodes(entry: Entry, where: string): void {
       throw new TypeError(`${where}: inbound node ${i} must be a list or an {args, kwargs} object, got ${JSON.stringify(node)?.slice(0, 80)}.`);
     }
   });
-}
-
-/** Whether a config names a model class (Sequential / functional) at the top. */
-export function isModelConfig(obj: unknown): boolean {
-  return isKerasObject(obj) && (MODEL_CLASSES.has(obj.class_name) || layerEntries(obj.config) !== null);
 }
 
 // ---------------------------------------------------------------------------

@@ -139,7 +139,7 @@ export function legacyH5Tree(model: Layer, options: LegacyH5SaveOptions = {}): H
   const serialized = serializeLayer(model);
   const modelConfig = keras2 ? toKeras2Config(serialized, 'keras2') : toLegacyKeras3Config(serialized);
   const version = keras2 ? KERAS2_FORMAT_VERSION : KERAS_FORMAT_VERSION;
-  const attrs: Record<string, string> = { keras_version: version, backend: 'tensorflow', model_config: JSON.stringify(modelConfig) };
+  const attrs: Record<string, string> = { keras_version: version, backend: 'tensorflow', model_config: JSON.stringify(modelConfig), strata_version: STRATA_VERSION };
   const owners = variableOwners(model);
   const weightName = (v: Variable): string => (keras2 ? `${owners.get(v) ?? v.path.split('/').slice(-2, -1)[0] ?? 'weights'}/${v.name}:0` : v.path);
 
@@ -366,4 +366,3 @@ export async function loadLegacyH5File(path: string, options: LoadModelOptions =
   return loadLegacyH5Bytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), basename(path), options);
 }
 
-export { STRATA_VERSION };

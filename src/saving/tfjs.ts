@@ -96,13 +96,20 @@ const KERAS2_WEIGHT_NAMES: Record<string, Record<string, string>> = {
   DepthwiseConv2D: { kernel: 'depthwise_kernel' },
 };
 
-/** Which layer (name and class) owns each variable. */
+/**
+ * The layer tfjs-layers names each variable after: the outermost layer that
+ * holds it below the (possibly nested) models, since tfjs builds sublayers
+ * such as an RNN's cell in their parent's name scope (`lstm/kernel`).
+ */
 function ownerLayers(model: Layer): Map<Variable, Layer> {
   const owners = new Map<Variable, Layer>();
   const visit = (layer: Layer, depth: number): void => {
     if (depth > 1000) return;
     for (const v of layer.ownVariables) if (!owners.has(v)) owners.set(v, layer);
-    for (const sub of layer.layers) visit(sub, depth + 1);
+    for (const sub of layer.layers) {
+      if (sub instanceof Model) visit(sub, depth + 1);
+      else for (const v of sub.weights) if (!owners.has(v)) owners.set(v, sub);
+    }
   };
   visit(model, 0);
   return owners;

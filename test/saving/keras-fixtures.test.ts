@@ -47,7 +47,7 @@ class Scale extends layers.Layer {
 }
 
 describe('files written by Python Keras load in Strata with the same predictions', () => {
-  for (const name of ['sequential_mlp', 'functional_cnn_bn']) {
+  for (const name of ['sequential_mlp', 'functional_cnn_bn', 'branched_shared']) {
     it(name, async () => {
       const { bytes, ref } = fixture(name);
       const model = (await loadKerasBytes(bytes, `${name}.keras`)) as strata.Model;
@@ -67,6 +67,16 @@ describe('files written by Python Keras load in Strata with the same predictions
     await model.fit(x, y, { epochs: 5, verbose: 0 });
     const after = (await model.evaluate(x, y, { verbose: 0, returnDict: true })) as Record<string, number>;
     assert.ok(after.loss < before.loss, `${before.loss} -> ${after.loss}`);
+  });
+
+  it('branched_shared: layers in Keras depth order, optimizer slots restored in that order', async () => {
+    const { bytes } = fixture('branched_shared');
+    const model = (await loadKerasBytes(bytes, 'branched_shared.keras')) as strata.Model;
+    assert.deepEqual(model.layers.map((l) => l.name), ['x', 'a1', 'a2', 'shared', 'join', 'out']);
+    assert.equal(model.optimizer!.iterations.value.item(), 4);
+    // Adam's first moment of each weight has that weight's shape: slots matched to the right weights.
+    const slots = model.optimizer!.variables.slice(2);
+    model.trainableWeights.forEach((w, i) => assert.deepEqual(slots[2 * i].shape, w.shape, w.path));
   });
 
   it('nested_model (two inputs, two outputs, a Sequential inside)', async () => {

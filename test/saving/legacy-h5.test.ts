@@ -215,6 +215,31 @@ describe('legacy .h5 round trips', () => {
     predict(again, x).forEach((t, i) => assertClose(t, predict(model, x)[i], { rtol: 0, atol: 0 }));
   });
 
+  it('a registered custom layer is written under its registered name and read back through the registry', async () => {
+    class LegacyScale extends strata.layers.Layer {
+      static override readonly className = 'LegacyScale';
+      kernel!: strata.Variable;
+      override build(shape: strata.Shape) {
+        this.kernel = this.addWeight({ name: 'kernel', shape: [shape.at(-1) as number], initializer: 'ones' });
+      }
+      override call(x: unknown) {
+        return strata.ops.multiply(x as strata.Tensor, this.kernel);
+      }
+    }
+    strata.saving.registerSerializable(LegacyScale, { package: 'LegacyPkg' });
+    const input = strata.Input({ shape: [3] });
+    const scale = new LegacyScale({ name: 'scale' });
+    const model = new strata.Model({ inputs: input, outputs: scale.apply(new strata.layers.Dense(3).apply(input)) });
+    scale.kernel.assign(strata.tensor([1, 2, 3]));
+    const file = join(dir, 'custom.h5');
+    await model.save(file);
+    const root = await readH5(new Uint8Array(readFileSync(file)), 'custom.h5');
+    assert.match(root.attrs.model_config as string, /"class_name":"LegacyPkg>LegacyScale"/);
+    const loaded = await strata.saving.loadModel(file);
+    const x = floats([2, 3], 1);
+    assertClose(predict(loaded, x)[0], predict(model, x)[0], { rtol: 0, atol: 0 });
+  });
+
   it('reads attributes that Keras split into chunks (name0, name1, ...)', async () => {
     const model = sequentialModel('chunky');
     const tree = legacyH5Tree(model);

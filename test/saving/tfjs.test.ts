@@ -138,6 +138,18 @@ describe('Strata -> TF.js', () => {
     assert.ok(loaded.apply(input[0], { training: false }) instanceof strata.Tensor);
   });
 
+  it('an Embedding + LSTM model from Keras (.keras fixture): tfjs names the cell weights after the LSTM layer', async () => {
+    const model = (await strata.saving.loadModel(join(FIXTURES, '..', 'keras', 'embedding_lstm.keras'))) as strata.Model;
+    const folder = join(dir, 'lstm');
+    await model.save(folder);
+    const names = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')).weightsManifest[0].weights.map((w: { name: string }) => w.name);
+    assert.ok(names.includes('lstm/recurrent_kernel'), names.join(', '));
+    const tfModel = await loadInTfjs(folder);
+    const tokens = new strata.Tensor([2, 5], 'int32', Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 0]));
+    compare(tfPredict(tfModel, [tokens]), predict(model, tokens));
+    compare(predict(await strata.saving.loadModel(folder), tokens), predict(model, tokens), { rtol: 0, atol: 0 });
+  });
+
   it('an unbuilt model cannot be saved, and the existing files stay as they were', async () => {
     const folder = join(dir, 'keep');
     await sequentialModel().save(folder);
