@@ -19,3 +19,4 @@ export * from './convolutional/index.ts';
 export * from './pooling/index.ts';
 export * from './normalization/index.ts';
 export * from './preprocessing/index.ts';
+export * from './rnn/index.ts';

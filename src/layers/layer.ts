@@ -169,7 +169,9 @@ export abstract class Layer {
    * symbolic tensors (no values are computed), so layers rarely override it.
    */
   computeOutputShape(inputShape: InputShape): Shape | Shape[] {
-    const types = this.computeOutputSpec(mapStructure(inputShape as Shape, (s) => ({ shape: s, dtype: this.computeDtype })) as never);
+    // One shape is an array of dims; several inputs are an array (or object) of shapes.
+    const single = Array.isArray(inputShape) && inputShape.every((d) => d === null || typeof d === 'number');
+    const types = this.computeOutputSpec((single ? { shape: inputShape as Shape, dtype: this.computeDtype } : mapStructure(inputShape, (s: Shape) => ({ shape: s, dtype: this.computeDtype }))) as never);
     return Array.isArray(types) ? types.map((t) => t.shape) : types.shape;
   }
 
@@ -452,7 +454,8 @@ export abstract class Layer {
   /** Output types of `call` for symbolic inputs, computed by tracing (no values are computed). */
   computeOutputSpec(inputs: { shape: Shape; dtype: DType } | { shape: Shape; dtype: DType }[]): { shape: Shape; dtype: DType } | { shape: Shape; dtype: DType }[] {
     const tracer = new GraphTracer(`${this.name}_output_spec`);
-    const symbolic = mapStructure(inputs as { shape: Shape; dtype: DType }, (t) => tracer.addInput(t, 'x'));
+    const isType = (t: unknown): t is { shape: Shape; dtype: DType } => typeof t === 'object' && t !== null && 'shape' in t && 'dtype' in t;
+    const symbolic = isType(inputs) ? tracer.addInput(inputs, 'x') : mapStructure(inputs, (t: { shape: Shape; dtype: DType }) => tracer.addInput(t, 'x'));
     const outputs = withTracer(tracer, () => this.apply(symbolic));
     const types = mapStructure(outputs as Tensor, (t) => ({ shape: t.shape, dtype: t.dtype }));
     return types as { shape: Shape; dtype: DType };

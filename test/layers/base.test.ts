@@ -277,3 +277,10 @@ describe('models', () => {
     assert.equal(grads.filter((g) => g !== null).length, 4);
   });
 });
+
+describe('computeOutputShape', () => {
+  it('works for one shape and for several', () => {
+    assert.deepEqual(new layers.Dense(3).computeOutputShape([null, 4]), [null, 3]);
+    assert.deepEqual(new layers.Concatenate().computeOutputShape([[null, 2], [null, 5]]), [null, 7]);
+  });
+});
