@@ -472,16 +472,23 @@ export abstract class Layer {
     // Build with the symbolic shapes, then trace `call` once to learn the output types.
     const specInputs = keras.map((k) => ({ shape: k.shape, dtype: k.dtype }) as Tensor);
     this.checkInputSpec(specInputs);
-    this.maybeBuild(mapStructure(inputs as KerasTensor, (k) => k.shape) as InputShape);
+    this.maybeBuild(mapStructure(inputs as KerasTensor, (k) => (k instanceof KerasTensor ? k.shape : null)) as InputShape);
     this.checkInputSpec(specInputs);
     const tracer = new GraphTracer(`${this.name}_output_spec`);
     const symbolic = mapStructure(inputs as KerasTensor, (k) => {
+      // Constant arguments (e.g. the 0 of NotEqual(tokens, 0)) stay as they are.
+      if (!(k instanceof KerasTensor)) return k;
       const t = tracer.addInput({ shape: k.shape, dtype: k.dtype }, k.name || 'x');
       // Carry the input's mask as a symbolic tensor too.
       if (k.mask) setMask(t, tracer.addInput({ shape: k.mask.shape, dtype: k.mask.dtype }, 'mask'));
       return t;
     });
-    const outputs = withTracer(tracer, () => this.apply(symbolic, { ...options }));
+    // An explicit mask argument may be KerasTensors too (functional models pass masks between layers).
+    const traceOptions: CallOptions = { ...options };
+    if (containsKerasTensor(options.mask)) {
+      traceOptions.mask = mapStructure(options.mask, (k: KerasTensor | null) => (k ? tracer.addInput({ shape: k.shape, dtype: k.dtype }, 'mask') : null)) as Tensor | (Tensor | null)[];
+    }
+    const outputs = withTracer(tracer, () => this.apply(symbolic, traceOptions));
     const outKeras = mapStructure(outputs as Tensor, (t) => {
       if (!(t instanceof Tensor)) throw new TypeError(`Layer '${this.name}'.call returned ${String(t)}; layers must return tensors.`);
       const k = new KerasTensor(t.shape, t.dtype);

@@ -123,7 +123,7 @@ export class Functional extends Model {
       }
       if (visiting.has(node)) throw new Error(`Model '${this.name}': the layer graph has a cycle through layer '${node.layer.name}'.`);
       visiting.add(node);
-      for (const input of leaves(node.inputs, isKeras)) visit(input);
+      for (const input of [...leaves(node.inputs, isKeras), ...leaves(node.callOptions.mask, isKeras)]) visit(input);
       visiting.delete(node);
       visited.add(node);
       reachedLayers.push(node.layer.name);
@@ -169,8 +169,14 @@ export class Functional extends Model {
         if (!v) throw new Error(`Internal error: model '${this.name}' has no value for ${k} when calling layer '${node.layer.name}'.`);
         return v;
       });
-      const inputMasks = leaves(args, (x): x is Tensor => typeof x === 'object' && x !== null && 'dtype' in x).map(getMask);
-      const mask = inputMasks.every((m) => m === null) ? undefined : inputMasks.length === 1 ? inputMasks[0] : inputMasks;
+      // An explicit mask recorded with the call (a KerasTensor), else the masks attached to the inputs.
+      let mask: Tensor | null | (Tensor | null)[] | undefined;
+      if (leaves(node.callOptions.mask, isKeras).length > 0) {
+        mask = rebuildWith(node.callOptions.mask, (k) => values.get(k)!) as Tensor | (Tensor | null)[];
+      } else {
+        const inputMasks = leaves(args, (x): x is Tensor => typeof x === 'object' && x !== null && 'dtype' in x).map(getMask);
+        mask = inputMasks.every((m) => m === null) ? undefined : inputMasks.length === 1 ? inputMasks[0] : inputMasks;
+      }
       const out = node.layer.apply(args, { ...node.callOptions, training: options.training, mask });
       const outKeras = leaves(node.outputs, isKeras);
       const outTensors = leaves(out, (x): x is Tensor => typeof x === 'object' && x !== null && 'dtype' in x);

@@ -56,8 +56,10 @@ function identity(layer: Layer): { module: string | null; class_name: string; re
 export function serializeLayer(layer: Layer): KerasObject {
   if (layer instanceof Sequential) return serializeSequential(layer);
   if (layer instanceof Functional) return serializeFunctional(layer);
-  const out: KerasObject = { ...identity(layer), config: layer.getConfig() };
-  const build = buildConfig(layer);
+  const id = identity(layer);
+  const out: KerasObject = { ...id, config: layer.getConfig() };
+  // Keras operation nodes (keras.src.ops.*) are not layers there: they have no build step.
+  const build = id.module?.startsWith('keras.src.ops') ? undefined : buildConfig(layer);
   if (build) out.build_config = build;
   if (layer instanceof Model) out.compile_config = compileConfig(layer);
   return out;
@@ -107,7 +109,9 @@ function serializeFunctional(model: Functional): KerasObject {
   const layerEntries = model.layers.map((layer) => {
     const entry = serializeLayer(layer);
     entry.name = layer.name;
-    entry.inbound_nodes = layer instanceof InputLayer ? [] : layer.inboundNodes.filter((n) => nodes.has(n)).map((n) => ({ args: [serializeArg(n.inputs)], kwargs: serializeArg(n.callOptions) }));
+    // Keras operation nodes take their inputs as positional arguments (NotEqual(x, 0)); layers take one structure.
+    const positional = identity(layer).module?.startsWith('keras.src.ops') && Array.isArray(layer.inboundNodes[0]?.inputs);
+    entry.inbound_nodes = layer instanceof InputLayer ? [] : layer.inboundNodes.filter((n) => nodes.has(n)).map((n) => ({ args: positional ? serializeArg(n.inputs) : [serializeArg(n.inputs)], kwargs: serializeArg(n.callOptions) }));
     return entry;
   });
   const structure = (s: unknown): unknown => {
@@ -297,8 +301,10 @@ function deserializeFunctional(config: Config, options: DeserializeOptions, wher
         args = list.length === 1 ? list[0] : list;
         kwargs = k.value as Config;
       }
-      const callOptions: { training?: boolean } = {};
+      const callOptions: { training?: boolean; mask?: never } = {};
       if (typeof kwargs.training === 'boolean') callOptions.training = kwargs.training;
+      // Keras 3 records a computed mask (e.g. from Embedding(mask_zero)) as an explicit argument.
+      if (kwargs.mask !== undefined && kwargs.mask !== null) callOptions.mask = kwargs.mask as never;
       const out = p.layer.apply(args as never, callOptions);
       produced.set(p.name, [...outputsSoFar, leaves(out, isKeras)]);
       pending.splice(i, 1);

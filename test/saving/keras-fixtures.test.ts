@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as strata from '../../src/index.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
-import { loadKerasBytes } from '../../src/saving/keras-file.ts';
+import { kerasFileBytes, loadKerasBytes } from '../../src/saving/keras-file.ts';
 import { readZip, writeZip } from '../../src/saving/io/zip.ts';
 import { assertClose } from '../helpers/close.ts';
 
@@ -77,6 +77,17 @@ describe('files written by Python Keras load in Strata with the same predictions
     // Adam's first moment of each weight has that weight's shape: slots matched to the right weights.
     const slots = model.optimizer!.variables.slice(2);
     model.trainableWeights.forEach((w, i) => assert.deepEqual(slots[2 * i].shape, w.shape, w.path));
+  });
+
+  it('masked_lstm: the mask Keras records as a NotEqual op node reaches the LSTM', async () => {
+    const { bytes, ref } = fixture('masked_lstm');
+    const model = (await loadKerasBytes(bytes, 'masked_lstm.keras')) as strata.Model;
+    assert.ok(model.layers.some((l) => l.constructor.name === 'NotEqual'));
+    const x = toTensor(ref.input, ref.input_dtype);
+    assertClose(model.apply(x) as unknown as Tensor, strata.tensor(ref.expected as number[][]), { rtol: 1e-5, atol: 1e-6 });
+    // And it saves and loads again, mask node included.
+    const again = (await loadKerasBytes(await kerasFileBytes(model), 'again.keras')) as strata.Model;
+    assertClose(again.apply(x) as unknown as Tensor, strata.tensor(ref.expected as number[][]), { rtol: 1e-5, atol: 1e-6 });
   });
 
   it('nested_model (two inputs, two outputs, a Sequential inside)', async () => {

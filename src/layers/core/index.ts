@@ -12,3 +12,5 @@ export { ActivityRegularization } from './activity-regularization.ts';
 export type { ActivityRegularizationOptions } from './activity-regularization.ts';
 export { Rescaling } from '../preprocessing/rescaling.ts';
 export type { RescalingValue, RescalingOptions } from '../preprocessing/rescaling.ts';
+
+export { NotEqual, Equal, Greater, Less } from './keras-ops.ts';
