@@ -172,7 +172,15 @@ async function main(argv: string[]): Promise<void> {
     const { runTrainingBench } = await import('./training.ts');
     training = await runTrainingBench({ budgetMs: quick ? 300 : 3000, log: (l) => console.log(l), filters: trainingFilters });
   }
-  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ kernels: results, training }, null, 2));
+  // strata.data: prefetch / parallel-map overlap and bounded memory over a large TFRecord file (bench/data.ts; --data-mb=N sets the file size).
+  const dataFilters = filters.filter((f) => ['data', 'prefetch', 'overlap', 'tfrecord', 'memory'].some((k) => k.includes(f) || f.includes(k)));
+  let dataResults: unknown = null;
+  if (filters.length === 0 || dataFilters.length > 0) {
+    const { runDataBench } = await import('./data.ts');
+    const mb = argv.find((a) => a.startsWith('--data-mb='));
+    dataResults = await runDataBench({ filters: dataFilters, quick, sizeMB: mb ? Number(mb.slice('--data-mb='.length)) : quick ? 256 : undefined });
+  }
+  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ kernels: results, training, data: dataResults }, null, 2));
   // The graph worker and ONNX Runtime keep no work pending; exit explicitly in case a backend holds the loop.
   process.exit(0);
 }

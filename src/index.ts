@@ -37,3 +37,6 @@ export { Metric } from './metrics/index.ts';
 export * as callbacks from './callbacks/index.ts';
 export * as saving from './saving/index.ts';
 export * as debugging from './debugging/index.ts';
+export * as profiler from './profiling/profiler.ts';
+export * as summary from './summary/index.ts';
+export * as data from './data/index.ts';

@@ -12,3 +12,5 @@ export { TerminateOnNaN, CSVLogger, LambdaCallback } from './misc.ts';
 export type { CSVLoggerOptions, LambdaCallbackOptions } from './misc.ts';
 export { ModelCheckpoint, BackupAndRestore, formatFilepath } from './checkpoint.ts';
 export type { ModelCheckpointOptions, BackupAndRestoreOptions } from './checkpoint.ts';
+export { TensorBoard } from './tensorboard.ts';
+export type { TensorBoardOptions } from './tensorboard.ts';

@@ -15,6 +15,8 @@ export { checkDeterminism, DeterminismReport } from './determinism.ts';
 export type { DeterminismOptions } from './determinism.ts';
 export { traceModel, ModelTrace, estimateFlops } from './trace-model.ts';
 export type { TracedOp, LayerTrace } from './trace-model.ts';
+export { memoryReport, trackMemory, memoryTracking, MemoryReport } from '../profiling/memory.ts';
+export * as profiler from '../profiling/profiler.ts';
 
 setSummaryOpsExpander((model, input) => {
   let x = input as Tensor | Tensor[] | undefined;

@@ -18,6 +18,7 @@ import { compileGraph, type Executable } from './executors/executable.ts';
 import { type Structure, type TensorType, describeType, flatten, flattenSignature, rebuild, staticKey } from './structure.ts';
 import { enqueueGraphRun } from './run-queue.ts';
 import { checkNumericsEnabled } from '../engine/numerics.ts';
+import { ortProfilingGeneration, profileCompiledCall, profileSync } from '../engine/profiling.ts';
 
 export interface FnOptions {
   /** Shapes (null = any size) and dtypes of the tensor arguments; one trace serves every compatible call. */
@@ -42,6 +43,7 @@ export class ConcreteFunction {
   /** With frozen variables: their versions when the executable was built. */
   private frozenVersions: number[] = [];
   private numericsMode = false;
+  private ortProfileGeneration = ortProfilingGeneration();
 
   constructor(
     readonly name: string,
@@ -72,6 +74,11 @@ export class ConcreteFunction {
       this.numericsMode = checkNumericsEnabled();
       this.executable = null;
     }
+    // Turning on ONNX Runtime's profiler (strata.profiler) needs a new session.
+    if (this.ortProfileGeneration !== ortProfilingGeneration()) {
+      this.ortProfileGeneration = ortProfilingGeneration();
+      this.executable = null;
+    }
     if (this.freezeVariables) {
       const versions = this.graph.captures.map((v) => v.variable!.version);
       if (this.executable && versions.some((n, i) => n !== this.frozenVersions[i])) this.executable = null;
@@ -84,10 +91,12 @@ export class ConcreteFunction {
   /** Runs the graph on flat argument tensors; writes variable updates back; returns the result structure. */
   call(args: readonly Tensor[]): Promise<unknown> {
     // Enqueued at call time (before any await), so runs happen in call order.
-    return enqueueGraphRun(async () => {
-      const executable = await this.compile();
-      return rebuild(this.outputStructure, await executable.call(args));
-    });
+    return enqueueGraphRun(() =>
+      profileCompiledCall(this.name, this.graph, async () => {
+        const executable = await this.compile();
+        return rebuild(this.outputStructure, await executable.call(args));
+      }),
+    );
   }
 }
 
@@ -231,7 +240,7 @@ export function fn<A extends unknown[], R>(f: (...args: A) => R, options: FnOpti
           'pass values that change as tensors rather than JavaScript numbers, or use {reduceRetracing: true}.',
       );
     }
-    return { concrete: trace(traceTypes, flat, key), flat };
+    return { concrete: profileSync('trace', `trace ${name}`, () => trace(traceTypes, flat, key)), flat };
   };
 
   const compiled = (async (...args: A): Promise<R> => {

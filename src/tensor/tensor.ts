@@ -18,6 +18,14 @@ export type Scalar = number | boolean;
 
 let nextTensorId = 0;
 
+/** Memory tracking (strata.debugging.trackMemory): sees the values of each new eager tensor; null when off. */
+let eagerValuesObserver: ((values: TypedArray) => void) | null = null;
+
+/** @internal Installs (or with null removes) the observer of new eager tensors' values. */
+export function _setEagerValuesObserver(observer: ((values: TypedArray) => void) | null): void {
+  eagerValuesObserver = observer;
+}
+
 /**
  * An immutable n-dimensional array. Eager tensors own their values (a typed
  * array, row-major); symbolic tensors stand for a value of a graph being
@@ -41,6 +49,7 @@ export class Tensor {
     this.dtype = dtype;
     this._values = values;
     this._symbol = symbol;
+    if (eagerValuesObserver !== null && values !== null) eagerValuesObserver(values);
   }
 
   get rank(): number {

@@ -12,6 +12,7 @@ import { formatShape } from '../tensor/shape.ts';
 import { tensor } from '../tensor/create.ts';
 import { warnOnce } from '../engine/warnings.ts';
 import { clearCurrentStep, setCurrentStep } from '../engine/numerics.ts';
+import { profileAsync } from '../engine/profiling.ts';
 import * as ops from '../ops/index.ts';
 import { GradientTape } from '../autodiff/tape.ts';
 import { fn, type StrataFunction } from '../graph/function.ts';
@@ -26,6 +27,7 @@ import { History } from '../callbacks/history.ts';
 import { ProgbarLogger } from '../callbacks/progbar.ts';
 import { ArrayDataAdapter, type Batch, type DataLike, type Structure, gatherRows, structureLeaves, toStructure } from './data-adapter.ts';
 import { CompiledLoss, CompiledMetrics, type LossSpec, type MetricSpec } from './compile-utils.ts';
+import { notePredictCall } from './predict-warning.ts';
 
 export interface CompileOptions {
   optimizer?: optimizers.OptimizerIdentifier;
@@ -117,6 +119,41 @@ function toBatch(item: unknown, where: string): Batch {
 
 async function* iterate(source: BatchSource, where: string): AsyncGenerator<Batch> {
   for await (const item of source as AsyncIterable<unknown>) yield toBatch(item, where);
+}
+
+/** The number of batches of a source that knows it (a strata.data.Dataset with finite cardinality), else null. */
+function knownCardinality(source: BatchSource): number | null {
+  const c = typeof (source as { cardinality?: unknown }).cardinality === 'function' ? (source as unknown as { cardinality(): number }).cardinality() : -2;
+  return Number.isInteger(c) && c >= 0 ? c : null;
+}
+
+/**
+ * With stepsPerEpoch, one iterator continues across epochs (as in Keras), so
+ * an infinite or long dataset is not restarted each epoch. When it runs out
+ * mid-epoch, the epoch ends with a warning and the next one starts a new pass.
+ */
+class PersistentBatches {
+  private it: AsyncIterator<Batch> | null = null;
+  constructor(private readonly open: () => AsyncIterable<Batch>) {}
+
+  async *epoch(): AsyncGenerator<Batch> {
+    this.it ??= this.open()[Symbol.asyncIterator]();
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.it = null;
+        warnOnce('fit-ran-out-of-data', 'fit: your input ran out of data; interrupting the epoch. Make sure the dataset can produce at least stepsPerEpoch * epochs batches (for example with dataset.repeat()).');
+        return;
+      }
+      yield r.value;
+    }
+  }
+
+  async close(): Promise<void> {
+    const it = this.it;
+    this.it = null;
+    await it?.return?.();
+  }
 }
 
 /** Sample weights from class weights: the weight of each sample's class (integer labels or one-hot rows). */
@@ -401,13 +438,19 @@ export abstract class Trainer extends Layer {
     const verbose = options.verbose === 'auto' || options.verbose === undefined ? 1 : options.verbose;
     if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer. Received: ${epochs}`);
 
-    let train: { batches: (epoch: number) => AsyncIterable<Batch> | Iterable<Batch>; steps: number | null };
+    let train: { batches: (epoch: number) => AsyncIterable<Batch> | Iterable<Batch>; steps: number | null; close?: () => Promise<void> };
     let validation: { batches: () => AsyncIterable<Batch> | Iterable<Batch>; steps: number | null } | null = null;
     if (isBatchSource(x)) {
       if (y !== undefined) throw new Error('fit: when x is a dataset (an iterable of batches), do not pass y; the dataset yields [x, y] pairs.');
       if (options.validationSplit) throw new Error('fit: validationSplit is only supported for arrays and tensors, not datasets. Pass validationData instead.');
       const source = x;
-      train = { batches: () => this.withClassWeights(iterate(source, 'fit dataset'), options.classWeight), steps: options.stepsPerEpoch ?? null };
+      const open = () => this.withClassWeights(iterate(source, 'fit dataset'), options.classWeight);
+      if (options.stepsPerEpoch !== undefined) {
+        const persistent = new PersistentBatches(open);
+        train = { batches: () => persistent.epoch(), steps: options.stepsPerEpoch, close: () => persistent.close() };
+      } else {
+        train = { batches: open, steps: knownCardinality(source) };
+      }
     } else {
       let xs = toStructure(x, 'fit x');
       let ys = y === undefined ? undefined : toStructure(y, 'fit y');
@@ -440,35 +483,40 @@ export abstract class Trainer extends Layer {
     const firstEpoch = this.initialEpochOverride ?? initialEpoch;
     this.initialEpochOverride = null;
     let epochLogs: Logs = {};
-    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
-      this.resetMetrics();
-      await callbacks.call('onEpochBegin', epoch, {});
-      let step = 0;
-      let logs: Logs = {};
-      const group: Batch[] = [];
-      const runGroup = async () => {
-        await callbacks.call('onTrainBatchBegin', step, {});
-        setCurrentStep(`epoch ${epoch + 1}, training step`, step + 1);
-        logs = await trainFunction(group.splice(0));
-        step += 1;
-        await callbacks.call('onTrainBatchEnd', step - 1, { ...logs });
-      };
-      for await (const batch of train.batches(epoch)) {
-        group.push(batch);
-        if (group.length === state.stepsPerExecution) await runGroup();
-        if (this.stopTraining || (options.stepsPerEpoch !== undefined && step * state.stepsPerExecution >= options.stepsPerEpoch)) break;
+    try {
+      for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+        this.resetMetrics();
+        await callbacks.call('onEpochBegin', epoch, {});
+        let step = 0;
+        let logs: Logs = {};
+        const group: Batch[] = [];
+        const runGroup = async () => {
+          await callbacks.call('onTrainBatchBegin', step, {});
+          setCurrentStep(`epoch ${epoch + 1}, training step`, step + 1);
+          logs = await profileAsync('step', 'train_step', () => trainFunction(group.splice(0)), { epoch, step });
+          step += 1;
+          await callbacks.call('onTrainBatchEnd', step - 1, { ...logs });
+        };
+        for await (const batch of train.batches(epoch)) {
+          group.push(batch);
+          if (group.length === state.stepsPerExecution) await runGroup();
+          if (this.stopTraining || (options.stepsPerEpoch !== undefined && step * state.stepsPerExecution >= options.stepsPerEpoch)) break;
+        }
+        if (group.length > 0 && !this.stopTraining) await runGroup();
+        if (step === 0) throw new Error(`fit: the training data produced no batches in epoch ${epoch + 1}.`);
+        epochLogs = { ...logs };
+        const freq = options.validationFreq ?? 1;
+        if (validation && (epoch + 1) % freq === 0) {
+          const valLogs = await this.runEvaluation(validation.batches(), validation.steps, callbacks, options.validationSteps);
+          for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
+        }
+        await callbacks.call('onEpochEnd', epoch, epochLogs);
       }
-      if (group.length > 0 && !this.stopTraining) await runGroup();
-      if (step === 0) throw new Error(`fit: the training data produced no batches in epoch ${epoch + 1}.`);
-      epochLogs = { ...logs };
-      const freq = options.validationFreq ?? 1;
-      if (validation && (epoch + 1) % freq === 0) {
-        const valLogs = await this.runEvaluation(validation.batches(), validation.steps, callbacks, options.validationSteps);
-        for (const [k, v] of Object.entries(valLogs)) epochLogs[`val_${k}`] = v;
-      }
-      await callbacks.call('onEpochEnd', epoch, epochLogs);
+    } finally {
+      // Also when fit throws: a dataset iterator kept across epochs (stepsPerEpoch) is closed.
+      await train.close?.();
+      clearCurrentStep();
     }
-    clearCurrentStep();
     await callbacks.call('onTrainEnd', epochLogs);
     return history;
   }
@@ -485,7 +533,7 @@ export abstract class Trainer extends Layer {
   }
 
   private validationSource(data: NonNullable<FitOptions['validationData']>, options: FitOptions): { batches: () => AsyncIterable<Batch> | Iterable<Batch>; steps: number | null } {
-    if (isBatchSource(data)) return { batches: () => iterate(data, 'validationData'), steps: options.validationSteps ?? null };
+    if (isBatchSource(data)) return { batches: () => iterate(data, 'validationData'), steps: options.validationSteps ?? knownCardinality(data) };
     const [vx, vy, vsw] = data as DataLike[];
     const adapter = new ArrayDataAdapter(toStructure(vx, 'validationData x'), toStructure(vy, 'validationData y'), {
       batchSize: options.validationBatchSize ?? options.batchSize ?? 32,
@@ -504,7 +552,7 @@ export abstract class Trainer extends Layer {
     let step = 0;
     for await (const batch of batches) {
       await callbacks.call('onTestBatchBegin', step, {});
-      logs = await this.#testFunction(batch);
+      logs = await profileAsync('step', 'test_step', () => this.#testFunction!(batch), { step });
       await callbacks.call('onTestBatchEnd', step, { ...logs });
       step++;
       if (maxSteps !== undefined && step >= maxSteps) break;
@@ -521,6 +569,7 @@ export abstract class Trainer extends Layer {
     let steps: number | null = options.steps ?? null;
     if (isBatchSource(x)) {
       batches = iterate(x, 'evaluate dataset');
+      steps ??= knownCardinality(x);
     } else {
       const adapter = new ArrayDataAdapter(toStructure(x, 'evaluate x'), y === undefined ? undefined : toStructure(y, 'evaluate y'), {
         batchSize: options.batchSize ?? 32,
@@ -545,8 +594,10 @@ export abstract class Trainer extends Layer {
     const predict = this.#predictFunction;
     let batches: AsyncIterable<Batch> | Iterable<Batch>;
     let steps: number | null = options.steps ?? null;
-    if (isBatchSource(x)) batches = iterate(x, 'predict dataset');
-    else {
+    if (isBatchSource(x)) {
+      batches = iterate(x, 'predict dataset');
+      steps ??= knownCardinality(x);
+    } else {
       const adapter = new ArrayDataAdapter(toStructure(x, 'predict x'), undefined, { batchSize: options.batchSize ?? 32, shuffle: false });
       batches = adapter.batches(0);
       steps ??= adapter.stepsPerEpoch;
@@ -566,7 +617,9 @@ export abstract class Trainer extends Layer {
     }
     await callbacks.call('onPredictEnd', {});
     if (outputs.length === 0) throw new Error('predict: the input produced no batches.');
-    return concatenateBatches(outputs) as Tensor | Tensor[] | Record<string, Tensor>;
+    const result = concatenateBatches(outputs) as Tensor | Tensor[] | Record<string, Tensor>;
+    notePredictCall(this, 'predict', result);
+    return result;
   }
 
   async trainOnBatch(x: DataLike, y?: DataLike, options: { sampleWeight?: DataLike; classWeight?: Record<number, number>; returnDict?: boolean } = {}): Promise<number | number[] | Logs> {
@@ -596,7 +649,9 @@ export abstract class Trainer extends Layer {
 
   async predictOnBatch(x: DataLike): Promise<Tensor | Tensor[] | Record<string, Tensor>> {
     this.#predictFunction ??= this.makePredictFunction();
-    return (await this.#predictFunction(toStructure(x, 'predictOnBatch x'))) as Tensor | Tensor[] | Record<string, Tensor>;
+    const result = (await this.#predictFunction(toStructure(x, 'predictOnBatch x'))) as Tensor | Tensor[] | Record<string, Tensor>;
+    notePredictCall(this, 'predictOnBatch', result);
+    return result;
   }
 
   private formatLogs(logs: Logs, returnDict?: boolean): number | number[] | Logs {

@@ -19,6 +19,7 @@ import { interpret } from './interpreter.ts';
 import { type OrtModule, createSession, fromOrtTensor, loadOrt, toOrtTensor } from './ort.ts';
 import { type Feed, graphWorker, wireTensor } from './worker-client.ts';
 import { warnOnce } from '../../engine/warnings.ts';
+import { ortProfileRequest } from '../../engine/profiling.ts';
 
 export interface Executable {
   readonly kind: 'onnxruntime' | 'onnxruntime-worker' | 'interpreter';
@@ -133,13 +134,18 @@ export async function compileGraph(graph: Graph, functionName: string, options: 
     interOpNumThreads: 1,
     executionMode: 'sequential' as const,
   };
+  // strata.profiler.start(logdir, {onnxRuntimeProfile: true}): ORT's own per-node profile of this session.
+  const ortProfile = ortProfileRequest(functionName);
+  if (ortProfile) Object.assign(sessionOptions, ortProfile.sessionOptions);
   try {
     if (graphConfig.useWorker) {
       const session = await graphWorker().createSession(lowered.bytes, sessionOptions);
+      ortProfile?.started(() => graphWorker().endProfiling(session));
       return new WorkerOrtExecutable(graph, fed, session, lowered);
     }
     const ort = await loadOrt();
     const session = await createSession(lowered.bytes, sessionOptions);
+    ortProfile?.started(async () => session.endProfiling());
     return new InThreadOrtExecutable(graph, fed, session, lowered, ort);
   } catch (e) {
     warnOnce(`session:${functionName}`, `strata.fn '${functionName}': ONNX Runtime could not load the graph (${(e as Error).message}). The function runs on the TypeScript interpreter instead (slower).`);

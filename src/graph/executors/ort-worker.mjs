@@ -13,6 +13,7 @@
 //   {kind: 'read', id, handle}                             -> answered on the sync port, then the flag is raised
 //   {kind: 'free', handles}                                -> no reply
 //   {kind: 'release', id, session}                         -> {id, ok}
+//   {kind: 'endProfiling', id, session}                    -> {id, ok} (ORT writes its profile file)
 // Failures reply {id, ok: false, message}. Outputs that are not kept come
 // back as transferred ArrayBuffers (moved, not copied).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -70,6 +71,10 @@ async function handle(message) {
     case 'free': {
       for (const h of message.handles) store.delete(h);
       return null;
+    }
+    case 'endProfiling': {
+      sessions.get(message.session)?.endProfiling();
+      return {};
     }
     case 'release': {
       const session = sessions.get(message.session);

@@ -154,6 +154,11 @@ export class GraphWorker {
     }
   }
 
+  /** Ends ONNX Runtime's profiling of a session created with enableProfiling (ORT writes its JSON file). */
+  endProfiling(session: number): Promise<void> {
+    return this.request({ kind: 'endProfiling', session });
+  }
+
   releaseSession(session: number): Promise<unknown> {
     return this.request({ kind: 'release', session });
   }
