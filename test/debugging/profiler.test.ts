@@ -6,20 +6,13 @@ import { basename, dirname, join } from 'node:path';
 import * as strata from '../../src/index.ts';
 import { captureWarnings } from '../../src/engine/warnings.ts';
 import { SINGLE_SAMPLE_CALLS } from '../../src/training/predict-warning.ts';
+import type { TraceEvent } from '../../src/profiling/profiler.ts';
 
 const { layers, ops, profiler, debugging } = strata;
 type Tensor = strata.Tensor;
 
-interface Event {
-  name: string;
-  cat?: string;
-  ph: string;
-  ts: number;
-  dur?: number;
-  pid: number;
-  tid: number;
-  args?: Record<string, any>;
-}
+/** A trace event as the file holds it; `args` loosely typed to read its fields in assertions. */
+type Event = TraceEvent & { args?: Record<string, any> };
 
 afterEach(async () => {
   if (profiler.isRunning()) await profiler.stop();

@@ -15,7 +15,8 @@ import {
   type H5Group,
   type H5WriteGroup,
 } from '../../src/saving/io/h5.ts';
-import { crc32, readZip, writeZip } from '../../src/saving/io/zip.ts';
+import { readZip, writeZip } from '../../src/saving/io/zip.ts';
+import { crc32 } from '../../src/util/checksums.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/io/${name}`, import.meta.url)));
 const enc = new TextEncoder();

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as strata from '../../src/index.ts';
 import { crc32c, maskedCrc32c } from '../../src/data/files/crc32c.ts';
-import { crc32 } from '../../src/summary/png.ts';
+import { crc32 } from '../../src/util/checksums.ts';
 import { decodeRunMetadata } from '../../src/summary/proto.ts';
 
 const { summary, layers, ops } = strata;

@@ -15,6 +15,7 @@
  * names the entry.
  */
 import { inflateSync } from 'fflate';
+import { crc32 } from '../../util/checksums.ts';
 import { DEFAULT_ZIP_LIMITS, resolveLimits, type ZipLimits } from './limits.ts';
 
 export type { ZipLimits } from './limits.ts';
@@ -38,29 +39,6 @@ const FLAG_UTF8 = 0x0800;
 /** DOS date of 1980-01-01 (day 1, month 1, year 0 = 1980); the time is 00:00:00. */
 const DOS_DATE_1980 = (1 << 5) | 1;
 const MAX_U32 = 0xffffffff;
-
-// ---------------------------------------------------------------------------
-// CRC-32 (the zip/PNG polynomial 0xEDB88320, reflected, table driven)
-
-let crcTable: Uint32Array | null = null;
-
-function makeCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/** CRC-32 of `data`, as an unsigned 32-bit number. */
-export function crc32(data: Uint8Array): number {
-  const table = (crcTable ??= makeCrcTable());
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 // ---------------------------------------------------------------------------
 // Entry names
