@@ -128,6 +128,11 @@ function keras2LayerConfig(className: string, config: Config, target: Keras2Targ
     }
     out[key] = keras2Value(value, target);
   }
+  // Keras 3 saves a Bidirectional's forward copy (`forward_lstm`); Keras 2 and
+  // tfjs save the wrapped layer itself (`lstm`) and add the prefix when
+  // loading, so a kept prefix would become `forward_forward_lstm`.
+  const wrapped = className === 'Bidirectional' ? (out.layer as { config?: Config } | undefined)?.config : undefined;
+  if (wrapped && typeof wrapped.name === 'string' && wrapped.name.startsWith('forward_')) wrapped.name = wrapped.name.slice('forward_'.length);
   return out;
 }
 
@@ -399,8 +404,10 @@ export function layersUsingActivation(obj: unknown, activation: string, out: str
     for (const e of entries) layersUsingActivation(e, activation, out);
     return out;
   }
-  const value = config.activation;
-  if (value === activation || (typeof value === 'string' && snakeCase(value) === activation)) out.push(String(config.name ?? obj.class_name));
+  // Recurrent layers have a second activation (tfjs's LSTM and GRU default to hard_sigmoid gates).
+  const uses = (value: unknown) => value === activation || (typeof value === 'string' && snakeCase(value) === activation);
+  if (uses(config.activation) || uses(config.recurrent_activation)) out.push(String(config.name ?? obj.class_name));
+  layersUsingActivation(config.layer, activation, out); // a wrapper's layer (Bidirectional, TimeDistributed)
   return out;
 }
 

@@ -30,6 +30,7 @@ import type { Variable } from '../engine/variable.ts';
 import { writeFileAtomic } from '../graph/function.ts';
 import { type Layer, classNameOf } from '../layers/layer.ts';
 import { Model } from '../models/model.ts';
+import { Bidirectional } from '../layers/rnn/bidirectional.ts';
 import { STRATA_VERSION, type LoadModelOptions, parseLenientJson, restoreModel } from './keras-file.ts';
 import { serializeLayer } from './model-config.ts';
 import { hardSigmoidWarning, layersUsingActivation, normalizeLegacyConfig, toKeras2Config } from './keras2-config.ts';
@@ -96,19 +97,32 @@ const KERAS2_WEIGHT_NAMES: Record<string, Record<string, string>> = {
   DepthwiseConv2D: { kernel: 'depthwise_kernel' },
 };
 
+/** Whose name (and whose Keras 2 weight names) a variable takes in tfjs-layers. */
+interface TfjsOwner {
+  name: string;
+  layer: Layer;
+}
+
 /**
  * The layer tfjs-layers names each variable after: the outermost layer that
  * holds it below the (possibly nested) models, since tfjs builds sublayers
- * such as an RNN's cell in their parent's name scope (`lstm/kernel`).
+ * such as an RNN's cell in their parent's name scope (`lstm/kernel`). A
+ * Bidirectional builds its two copies in nested scopes, so theirs are
+ * `bidirectional/forward_lstm/kernel` and `bidirectional/backward_lstm/kernel`.
  */
-function ownerLayers(model: Layer): Map<Variable, Layer> {
-  const owners = new Map<Variable, Layer>();
+function ownerLayers(model: Layer): Map<Variable, TfjsOwner> {
+  const owners = new Map<Variable, TfjsOwner>();
+  const own = (v: Variable, owner: TfjsOwner) => {
+    if (!owners.has(v)) owners.set(v, owner);
+  };
   const visit = (layer: Layer, depth: number): void => {
     if (depth > 1000) return;
-    for (const v of layer.ownVariables) if (!owners.has(v)) owners.set(v, layer);
+    for (const v of layer.ownVariables) own(v, { name: layer.name, layer });
     for (const sub of layer.layers) {
       if (sub instanceof Model) visit(sub, depth + 1);
-      else for (const v of sub.weights) if (!owners.has(v)) owners.set(v, sub);
+      else if (sub instanceof Bidirectional) {
+        for (const direction of [sub.forwardLayer, sub.backwardLayer]) for (const v of direction.weights) own(v, { name: `${sub.name}/${direction.name}`, layer: direction });
+      } else for (const v of sub.weights) own(v, { name: sub.name, layer: sub });
     }
   };
   visit(model, 0);
@@ -116,8 +130,8 @@ function ownerLayers(model: Layer): Map<Variable, Layer> {
 }
 
 /** The name tfjs-layers (and Keras 2) give a variable: `<owning layer>/<weight>`. */
-function keras2WeightName(v: Variable, owner: Layer | undefined, fallback: string): string {
-  const cls = owner ? classNameOf(owner.constructor as typeof Layer) : '';
+function keras2WeightName(v: Variable, owner: TfjsOwner | undefined, fallback: string): string {
+  const cls = owner ? classNameOf(owner.layer.constructor as typeof Layer) : '';
   return `${owner?.name ?? fallback}/${KERAS2_WEIGHT_NAMES[cls]?.[v.name] ?? v.name}`;
 }
 
@@ -141,6 +155,17 @@ function layerClassNames(config: unknown, out = new Set<string>()): Set<string> 
   out.add(config.class_name);
   const layers = (config.config as Config | undefined)?.layers;
   if (Array.isArray(layers)) for (const l of layers) layerClassNames(l, out);
+  layerClassNames((config.config as Config | undefined)?.layer, out); // a wrapper's layer
+  return out;
+}
+
+/** Names of the GRU layers (wrapped ones too) with `reset_after: true`, which tfjs-layers' GRUCell refuses. */
+function resetAfterGrus(config: unknown, out: string[] = []): string[] {
+  if (!isKerasObject(config)) return out;
+  const c = (config.config ?? {}) as Config;
+  if (config.class_name === 'GRU' && c.reset_after === true) out.push(String(c.name));
+  if (Array.isArray(c.layers)) for (const l of c.layers) resetAfterGrus(l, out);
+  resetAfterGrus(c.layer, out);
   return out;
 }
 
@@ -150,6 +175,10 @@ export function tfjsArtifacts(model: Layer, weightsPath = 'group1-shard1of1.bin'
   const topology = toKeras2Config(serializeLayer(model), 'tfjs');
   const unsupported = [...layerClassNames(topology)].filter((c) => !TFJS_LAYER_CLASSES.has(c));
   if (unsupported.length > 0) warn(`save: TensorFlow.js (tfjs-layers 4.22) has no layer class ${unsupported.map((c) => `'${c}'`).join(', ')}; tf.loadLayersModel will not load this model there (Strata still can).`);
+  const grus = resetAfterGrus(topology);
+  if (grus.length > 0) {
+    warn(`save: tfjs-layers 4.22 cannot load GRU layers with resetAfter: true (Keras's default): ${grus.map((n) => `'${n}'`).join(', ')}. tf.loadLayersModel will refuse this model (Strata still loads it); for TF.js, build the GRU with resetAfter: false and train it again.`);
+  }
   const hard = hardSigmoidWarning(layersUsingActivation(topology, 'hard_sigmoid'), 'save', 'write');
   if (hard) warn(hard);
   const weights = legacyWeights(model);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as strata from '../../src/index.ts';
 import { assertClose } from '../helpers/close.ts';
+import { captureWarnings } from '../../src/engine/warnings.ts';
 import { type TensorJson, branchedInputs, branchedModel, convModel, floats, functionalInputs, functionalModel, predict, sequentialModel, tensorOf, train } from './models.ts';
 
 const FIXTURES = new URL('../fixtures/legacy/', import.meta.url).pathname;
@@ -148,6 +149,56 @@ describe('Strata -> TF.js', () => {
     const tokens = new strata.Tensor([2, 5], 'int32', Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 0]));
     compare(tfPredict(tfModel, [tokens]), predict(model, tokens));
     compare(predict(await strata.saving.loadModel(folder), tokens), predict(model, tokens), { rtol: 0, atol: 0 });
+  });
+
+  it('Bidirectional GRU and LSTM: tfjs names the weights bidirectional/forward_gru/... and predicts the same', async () => {
+    const { layers } = strata;
+    const model = new strata.Sequential([
+      strata.Input({ shape: [5, 3] }),
+      new layers.Bidirectional(new layers.GRU(4, { returnSequences: true, resetAfter: false })),
+      new layers.Bidirectional(new layers.LSTM(3), { mergeMode: 'sum' }),
+      new layers.Dense(2),
+    ]);
+    const folder = join(dir, 'bidirectional');
+    const { warnings } = await captureWarnings(() => model.save(folder));
+    assert.deepEqual(warnings, []);
+    const json = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8'));
+    const names = json.weightsManifest[0].weights.map((w: { name: string }) => w.name);
+    assert.ok(names.includes('bidirectional/forward_gru/recurrent_kernel') && names.includes('bidirectional_1/backward_lstm/bias'), names.join(', '));
+    const x = floats([2, 5, 3], 11);
+    compare(tfPredict(await loadInTfjs(folder), [x]), predict(model, x));
+    compare(predict(await strata.saving.loadModel(folder), x), predict(model, x), { rtol: 0, atol: 0 });
+  });
+
+  it('a GRU with resetAfter: true (the Keras default) is saved with a warning that tfjs-layers cannot load it', async () => {
+    const model = new strata.Sequential([strata.Input({ shape: [5, 3] }), new strata.layers.Bidirectional(new strata.layers.GRU(2, { name: 'gru_default' }))]);
+    const folder = join(dir, 'gru_reset_after');
+    const { warnings } = await captureWarnings(() => model.save(folder));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /resetAfter: true.*'gru_default'/);
+    await assert.rejects(loadInTfjs(folder), /reset_after/);
+    const x = floats([2, 5, 3], 13);
+    compare(predict(await strata.saving.loadModel(folder), x), predict(model, x), { rtol: 0, atol: 0 });
+  });
+
+  it('a tfjs-layers LSTM with its default hard_sigmoid gates loads with a warning naming the layer', async () => {
+    const model = tf.sequential({ layers: [tf.layers.lstm({ units: 3, inputShape: [4, 2], name: 'gates' })] });
+    const folder = join(dir, 'from_tfjs_hard_sigmoid');
+    await saveTfjsModel(model, folder);
+    const { warnings } = await captureWarnings(() => strata.saving.loadModel(join(folder, 'model.json')));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /'gates'.*hard_sigmoid.*0\.2x \+ 0\.5/);
+  });
+
+  it('a tfjs-layers Bidirectional LSTM model (sigmoid gates, since tfjs and Keras 3 define hard_sigmoid differently) loads in Strata and predicts the same', async () => {
+    const model = tf.sequential({
+      layers: [tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 4, returnSequences: true, recurrentActivation: 'sigmoid' }) as tf.RNN, inputShape: [5, 3] }), tf.layers.globalAveragePooling1d(), tf.layers.dense({ units: 2 })],
+    });
+    const folder = join(dir, 'from_tfjs_bidirectional');
+    await saveTfjsModel(model, folder);
+    const loaded = await strata.saving.loadModel(join(folder, 'model.json'));
+    const x = floats([2, 5, 3], 12);
+    compare(predict(loaded, x), tfPredict(model, [x]));
   });
 
   it('an unbuilt model cannot be saved, and the existing files stay as they were', async () => {
