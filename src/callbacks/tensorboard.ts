@@ -8,8 +8,8 @@
  *   <logDir>/validation/  epoch_<metric> from the val_ logs,
  *                         evaluation_<metric>_vs_iterations after each evaluation
  *
- * Steps are the epoch index for epoch summaries and the global batch count
- * for batch summaries, as in Keras.
+ * Steps are the epoch index for epoch summaries, the global batch count
+ * for batch summaries and the optimizer's iterations for evaluation_*, as in Keras.
  */
 import { join } from 'node:path';
 import type { Variable } from '../engine/variable.ts';
@@ -90,7 +90,10 @@ export class TensorBoard extends Callback {
   }
 
   override async onTestEnd(logs: Logs = {}): Promise<void> {
-    for (const [name, value] of Object.entries(logs)) this.validation.scalar(`evaluation_${name}_vs_iterations`, value, this.globalTrainBatch);
+    // As Keras: at the optimizer's iteration count, which (unlike the batch count) goes on across fit calls.
+    const iterations = (this.model as unknown as { optimizer?: { iterations?: Variable } | null } | null)?.optimizer?.iterations;
+    const step = iterations ? Number(iterations._value.item()) : this.globalTrainBatch;
+    for (const [name, value] of Object.entries(logs)) this.validation.scalar(`evaluation_${name}_vs_iterations`, value, step);
   }
 
   override async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {

@@ -482,7 +482,8 @@ export class SkipNode implements DatasetNode {
 
   cardinality(): number {
     const n = this.input.cardinality();
-    if (n < 0) return this.count === -1 && n === INFINITE_CARDINALITY ? 0 : n;
+    // skip(-1) of an infinite dataset never ends (it skips forever): infinite, as tf.data says.
+    if (n < 0) return n;
     if (this.count === -1) return 0;
     return Math.max(0, n - this.count);
   }

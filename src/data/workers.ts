@@ -168,6 +168,8 @@ export class WorkerPool {
       if (i >= 0) this.workers.splice(i, 1);
       if (pw.task) pw.task.reject(new Error(`the worker running ${this.fn.name} exited (code ${code}).`));
       pw.task = null;
+      // Tasks still queued would otherwise wait forever for a worker: start a new one.
+      if (this.queue.length > 0) this.dispatch();
     });
     this.workers.push(pw);
     return pw;

@@ -61,6 +61,11 @@ export function observeCompiledCalls(observer: CompiledCallObserver): () => void
   return () => compiledCallObservers.delete(observer);
 }
 
+/** @internal How many observers are installed (tests check that none is left behind). */
+export function compiledCallObserverCount(): number {
+  return compiledCallObservers.size;
+}
+
 /** One compiled call: tells the observers, and times the run as one span. */
 export function profileCompiledCall<T>(functionName: string, graph: unknown, body: () => Promise<T>): Promise<T> {
   if (compiledCallObservers.size > 0) for (const observer of [...compiledCallObservers]) observer(functionName, graph);

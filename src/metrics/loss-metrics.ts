@@ -29,8 +29,15 @@ function checkSmoothing(where: string, v: unknown): number {
   return v;
 }
 
+/** What simpleMetric makes (named, so that declaration files can describe the classes). */
+export interface SimpleMetricClass {
+  new (options?: MetricOptions): MeanMetricWrapper;
+  readonly className: string;
+  fromConfig(config: Config): MeanMetricWrapper;
+}
+
 /** A metric class averaging `fn` with no options of its own. */
-function simpleMetric(className: string, fn: MetricFunction, defaultName: string) {
+function simpleMetric(className: string, fn: MetricFunction, defaultName: string): SimpleMetricClass {
   const cls = class extends MeanMetricWrapper {
     static override readonly className: string = className;
     constructor(options: MetricOptions = {}) {

@@ -197,7 +197,8 @@ export function start(logdir: string, options: ProfilerOptions = {}): void {
   if (options.onnxRuntimeProfile) {
     setOrtProfiling({
       prefixFor: (fn) => rec.ortPrefix(fn),
-      sessionStarted: (s) => rec.ortSessions.push(s),
+      // A session asked for while recording may be created after stop(): end its profiling now, or it would run on unread.
+      sessionStarted: (s) => (current === rec ? void rec.ortSessions.push(s) : void s.end().catch(() => undefined)),
     });
   }
   current = rec;
@@ -239,8 +240,9 @@ async function finish(rec: Recording): Promise<TraceEvent[]> {
 }
 
 function traceJson(rec: Recording, events: TraceEvent[]): string {
-  // Sorted by time, enclosing spans (longer) before the spans they contain.
-  const body = events.filter((e) => e.ph !== 'M').sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+  // Sorted by time, enclosing spans (longer) before the spans they contain. Viewers nest spans
+  // of equal start and length in file order, so then outer layers go before inner ones and ops.
+  const body = events.filter((e) => e.ph !== 'M').sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0) || nestingRank(a) - nestingRank(b));
   const m = memoryReport();
   const trace = {
     traceEvents: [...events.filter((e) => e.ph === 'M'), ...body],
@@ -254,6 +256,12 @@ function traceJson(rec: Recording, events: TraceEvent[]): string {
     },
   };
   return JSON.stringify(trace);
+}
+
+/** For spans of equal start and length: a layer by its depth, an op inside every layer. */
+function nestingRank(e: TraceEvent): number {
+  if (e.cat === 'layer') return String(e.args?.path ?? '').split('/').length;
+  return e.cat === 'op' ? Number.MAX_SAFE_INTEGER : 0;
 }
 
 const ORT_PID_OFFSET = 1_000_000;

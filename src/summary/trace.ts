@@ -40,15 +40,16 @@ let state: TraceState | null = null;
 export function traceOn(options: TraceOnOptions = {}): void {
   if (state) traceOff();
   const s: TraceState = { graphs: [], stopObserving: null, profiling: false, profilerOutdir: options.profilerOutdir };
-  if (options.graph ?? true) {
-    s.stopObserving = observeCompiledCalls((_name, graph) => {
-      if (!s.graphs.includes(graph as Graph)) s.graphs.push(graph as Graph);
-    });
-  }
+  // The profiler first: when it cannot start, nothing is left observing compiled calls.
   if (options.profiler) {
     if (profiler.isRunning()) throw new Error('summary.traceOn({profiler: true}): strata.profiler is already running; stop it first.');
     profiler.start(options.profilerOutdir ?? join(tmpdir(), `strata-trace-${process.pid}`));
     s.profiling = true;
+  }
+  if (options.graph ?? true) {
+    s.stopObserving = observeCompiledCalls((_name, graph) => {
+      if (!s.graphs.includes(graph as Graph)) s.graphs.push(graph as Graph);
+    });
   }
   state = s;
 }

@@ -105,6 +105,17 @@ function isBatchSource(x: unknown): x is BatchSource {
   );
 }
 
+/**
+ * `fit(ds, options)` and `evaluate(ds, options)`: a dataset carries its own targets, so a plain
+ * object after it is the options (Keras users write `fit(ds, epochs=3)`), not y.
+ */
+function splitDatasetOptions<O extends object>(x: unknown, yOrOptions: unknown, options: O): [DataLike | undefined, O] {
+  const plainObject =
+    typeof yOrOptions === 'object' && yOrOptions !== null && !(yOrOptions instanceof Tensor) && !Array.isArray(yOrOptions) && !ArrayBuffer.isView(yOrOptions);
+  if (isBatchSource(x) && plainObject) return [undefined, { ...(yOrOptions as O), ...options }];
+  return [yOrOptions as DataLike | undefined, options];
+}
+
 function toBatch(item: unknown, where: string): Batch {
   if (Array.isArray(item)) {
     const [x, y, sw] = item as DataLike[];
@@ -137,14 +148,23 @@ class PersistentBatches {
   constructor(private readonly open: () => AsyncIterable<Batch>) {}
 
   async *epoch(): AsyncGenerator<Batch> {
+    // Whether the pass continues from the previous epoch and this epoch has not produced a batch yet.
+    let continued = this.it !== null;
     this.it ??= this.open()[Symbol.asyncIterator]();
     for (;;) {
       const r = await this.it.next();
       if (r.done) {
         this.it = null;
+        if (continued) {
+          // The previous epoch used up the pass exactly: this epoch starts a new one (as Keras does).
+          continued = false;
+          this.it = this.open()[Symbol.asyncIterator]();
+          continue;
+        }
         warnOnce('fit-ran-out-of-data', 'fit: your input ran out of data; interrupting the epoch. Make sure the dataset can produce at least stepsPerEpoch * epochs batches (for example with dataset.repeat()).');
         return;
       }
+      continued = false;
       yield r.value;
     }
   }
@@ -431,7 +451,11 @@ export abstract class Trainer extends Layer {
   // -------------------------------------------------------------------------
   // fit / evaluate / predict
 
-  async fit(x: DataLike | BatchSource, y?: DataLike, options: FitOptions = {}): Promise<History> {
+  /** Trains on a dataset (an iterable of `[x, y]` batches): `fit(ds, {epochs})`. */
+  async fit(x: BatchSource, options?: FitOptions): Promise<History>;
+  async fit(x: DataLike | BatchSource, y?: DataLike, options?: FitOptions): Promise<History>;
+  async fit(x: DataLike | BatchSource, yOrOptions?: DataLike | FitOptions, maybeOptions: FitOptions = {}): Promise<History> {
+    const [y, options] = splitDatasetOptions<FitOptions>(x, yOrOptions, maybeOptions);
     const state = this.requireCompiled('fit');
     const epochs = options.epochs ?? 1;
     const initialEpoch = options.initialEpoch ?? 0;
@@ -562,7 +586,11 @@ export abstract class Trainer extends Layer {
     return logs;
   }
 
-  async evaluate(x: DataLike | BatchSource, y?: DataLike, options: EvaluateOptions = {}): Promise<number | number[] | Logs> {
+  /** Evaluates on a dataset (an iterable of `[x, y]` batches): `evaluate(ds, {steps})`. */
+  async evaluate(x: BatchSource, options?: EvaluateOptions): Promise<number | number[] | Logs>;
+  async evaluate(x: DataLike | BatchSource, y?: DataLike, options?: EvaluateOptions): Promise<number | number[] | Logs>;
+  async evaluate(x: DataLike | BatchSource, yOrOptions?: DataLike | EvaluateOptions, maybeOptions: EvaluateOptions = {}): Promise<number | number[] | Logs> {
+    const [y, options] = splitDatasetOptions<EvaluateOptions>(x, yOrOptions, maybeOptions);
     this.requireCompiled('evaluate');
     const verbose = options.verbose === 'auto' || options.verbose === undefined ? 1 : options.verbose;
     let batches: AsyncIterable<Batch> | Iterable<Batch>;

@@ -46,11 +46,14 @@ describe('datasets in fit / evaluate / predict', () => {
     const ds = Dataset.fromTensorSlices([x, y]).shuffle(256, { seed: 3 }).batch(32).prefetch(data.AUTOTUNE);
     const model = mlp(1);
     const rec = new Recorder();
-    const h = await model.fit(ds, undefined, { epochs: 8, verbose: 0, callbacks: [rec] });
+    const h = await model.fit(ds, { epochs: 8, verbose: 0, callbacks: [rec] });
     assert.ok(h.history.loss[7] < h.history.loss[0], `loss ${h.history.loss[0]} -> ${h.history.loss[7]}`);
     assert.deepEqual(rec.steps, [8], 'steps per epoch from the dataset cardinality');
     assert.deepEqual(rec.batchesPerEpoch, Array(8).fill(8));
-    const fromDs = (await model.evaluate(Dataset.fromTensorSlices([x, y]).batch(64), undefined, { verbose: 0, returnDict: true })) as Record<string, number>;
+    const fromDs = (await model.evaluate(Dataset.fromTensorSlices([x, y]).batch(64), { verbose: 0, returnDict: true })) as Record<string, number>;
+    // The Keras-like two-argument form and the explicit (ds, undefined, options) form are the same call.
+    const explicit = (await model.evaluate(Dataset.fromTensorSlices([x, y]).batch(64), undefined, { verbose: 0, returnDict: true })) as Record<string, number>;
+    assert.deepEqual(explicit, fromDs);
     const fromArrays = (await model.evaluate(x, y, { verbose: 0, returnDict: true, batchSize: 64 })) as Record<string, number>;
     assert.ok(Math.abs(fromDs.loss - fromArrays.loss) < 1e-5 && fromDs.accuracy === fromArrays.accuracy);
     const p1 = (await model.predict(Dataset.fromTensorSlices(x).batch(50))) as strata.Tensor;
@@ -84,6 +87,12 @@ describe('datasets in fit / evaluate / predict', () => {
     const { warnings } = await captureWarnings(() => mlp(2).fit(short, undefined, { epochs: 2, stepsPerEpoch: 3, verbose: 0, callbacks: [rec2] }));
     assert.deepEqual(rec2.batchesPerEpoch, [3, 1]);
     assert.ok(warnings.some((w) => /ran out of data/.test(w)));
+    // A pass used up exactly at the end of an epoch: the next epoch starts a new pass, without a warning (as Keras).
+    const exact = Dataset.fromTensorSlices([x, y]).batch(16);
+    const rec3 = new Recorder();
+    const third = await captureWarnings(() => mlp(2).fit(exact, { epochs: 3, stepsPerEpoch: 4, verbose: 0, callbacks: [rec3] }));
+    assert.deepEqual(rec3.batchesPerEpoch, [4, 4, 4]);
+    assert.ok(!third.warnings.some((w) => /ran out of data/.test(w)), third.warnings.join('; '));
   });
 
   it('validationData as a dataset; dictionaries of inputs from a dataset', async () => {

@@ -291,6 +291,8 @@ describe('repeat, take, skip, shard, enumerate, apply, cardinality', () => {
     assert.equal(unknown.repeat(2).cardinality(), c.repeat2_unknown);
     assert.equal(r.repeat().take(3).cardinality(), c.take_infinite);
     assert.equal(r.skip(12).cardinality(), c.skip_past_end);
+    assert.equal(r.repeat().skip(-1).cardinality(), c.skip_all_infinite);
+    assert.equal(unknown.skip(-1).cardinality(), c.skip_all_unknown);
     assert.equal(r.batch(3).cardinality(), c.batch3);
     assert.equal(r.batch(3, { dropRemainder: true }).cardinality(), c.batch3_drop);
     assert.equal(r.repeat().batch(3).cardinality(), c.batch_infinite);

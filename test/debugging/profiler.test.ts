@@ -7,6 +7,7 @@ import * as strata from '../../src/index.ts';
 import { captureWarnings } from '../../src/engine/warnings.ts';
 import { SINGLE_SAMPLE_CALLS } from '../../src/training/predict-warning.ts';
 import type { TraceEvent } from '../../src/profiling/profiler.ts';
+import { ortProfileRequest } from '../../src/engine/profiling.ts';
 
 const { layers, ops, profiler, debugging } = strata;
 type Tensor = strata.Tensor;
@@ -92,6 +93,23 @@ describe('strata.profiler', () => {
     await assert.rejects(profiler.stop(), /not running/);
   });
 
+  it('writes a layer of a single op before the op, so viewers (which nest equal spans in file order) put the op inside it', async () => {
+    strata.random.setRandomSeed(2);
+    const m = new strata.Sequential([strata.Input({ shape: [4] }), new layers.Dense(5, { name: 'hidden' }), new layers.Activation('relu', { name: 'act' }), new layers.Dense(1, { name: 'out' })], { name: 'tie_net' });
+    profiler.start(tmp());
+    m.apply(strata.ones([2, 4]));
+    const events = load(await profiler.stop()).traceEvents.filter((e) => e.ph === 'X' && (e.cat === 'op' || e.cat === 'layer'));
+    const act = events.find((e) => e.cat === 'layer' && e.args?.path === 'tie_net/act')!;
+    assert.equal(act.args!.ops, 1);
+    // Read in file order as a viewer does: each span is a child of the innermost open span that encloses it.
+    const stack: Event[] = [];
+    for (const e of events) {
+      while (stack.length > 0 && !within(e, stack[stack.length - 1])) stack.pop();
+      if (e.cat === 'op') assert.equal(stack[stack.length - 1]?.args?.path, e.args!.layer, `op '${e.name}' of '${e.args!.layer}' is drawn inside its layer`);
+      stack.push(e);
+    }
+  });
+
   it('records a compiled call as one span (and its tracing), with custom spans', async () => {
     const dir = tmp();
     const f = strata.fn((a: Tensor) => ops.tanh(ops.matmul(a, a)), { name: 'square_tanh' });
@@ -143,6 +161,19 @@ describe('strata.profiler', () => {
     assert.ok(ortEvents.every((e) => e.pid !== main.pid), 'in a process row of their own');
     assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.pid === ortEvents[0].pid && e.name === 'process_name'));
     assert.ok(readdirSync(dir).some((n) => n.startsWith('ort-profile-ort_profiled-') && n.endsWith('.json')), 'the ORT file is kept');
+  });
+
+  it("ends ONNX Runtime's profiling of a session that was asked for while recording but created after stop()", async () => {
+    profiler.start(tmp(), { onnxRuntimeProfile: true });
+    const request = ortProfileRequest('late_fn')!;
+    assert.ok(request.sessionOptions.enableProfiling);
+    await profiler.stop();
+    assert.equal(ortProfileRequest('after_stop'), null);
+    let ended = 0;
+    request.started(async () => {
+      ended++;
+    });
+    assert.equal(ended, 1, 'its profiling is ended at once (nothing would read it later)');
   });
 });
 

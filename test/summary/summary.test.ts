@@ -8,6 +8,7 @@ import * as strata from '../../src/index.ts';
 import { crc32c, maskedCrc32c } from '../../src/data/files/crc32c.ts';
 import { crc32 } from '../../src/util/checksums.ts';
 import { decodeRunMetadata } from '../../src/summary/proto.ts';
+import { compiledCallObserverCount } from '../../src/engine/profiling.ts';
 
 const { summary, layers, ops } = strata;
 type Tensor = strata.Tensor;
@@ -246,6 +247,18 @@ describe('summary graphs', () => {
     const gz = folder.find((f) => f.endsWith('.trace.json.gz'))!;
     assert.ok(JSON.parse(gunzipSync(readFileSync(join(profile, '..', gz))).toString()).traceEvents.length > 0);
     await assert.rejects(summary.traceExport('again', 0, { writer: w }), /tracing is off/);
+  });
+
+  it('traceOn leaves nothing observing compiled calls when it fails (the profiler is already running)', async () => {
+    const before = compiledCallObserverCount();
+    strata.profiler.start(tmp());
+    try {
+      assert.throws(() => summary.traceOn({ graph: true, profiler: true }), /already running/);
+    } finally {
+      await strata.profiler.stop();
+    }
+    assert.equal(compiledCallObserverCount(), before);
+    await assert.rejects(summary.traceExport('none', 0), /tracing is off/);
   });
 
   it('the tf.summary-style functions write to the default writer, and return false without one', async () => {

@@ -61,6 +61,18 @@ describe('callbacks.TensorBoard', () => {
     assert.deepEqual(summary.scalarsByTag(validation).epoch_loss.map((s) => Math.fround(s.value)), history.history.val_loss.map(Math.fround));
   });
 
+  it("writes evaluation_<metric>_vs_iterations at the optimizer's iterations, which go on across fit calls (as Keras)", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'strata-tb-'));
+    const m = model('tb_refit');
+    const { x, y } = data();
+    const tb = new callbacks.TensorBoard({ logDir, writeGraph: false });
+    await m.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0, validationData: [x, y], callbacks: [tb] });
+    await m.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, validationData: [x, y], callbacks: [tb] });
+    const valTags = tagsAt(await summary.readEvents(join(logDir, 'validation')));
+    assert.deepEqual(valTags.get('evaluation_loss_vs_iterations'), [3, 6, 9]);
+    assert.deepEqual(valTags.get('epoch_loss'), [0, 1, 0], 'epoch summaries count epochs of each fit, as Keras');
+  });
+
   it("updateFreq 'batch' or N adds batch_<metric> scalars at the global batch count; run eagerly, the forward pass is the graph", async () => {
     const logDir = mkdtempSync(join(tmpdir(), 'strata-tb-'));
     const { x, y } = data();

@@ -233,23 +233,28 @@ async function* csvRows(path: string, cfg: RowConfig): AsyncGenerator<Element[]>
   const at = (line: number) => `${cfg.where}: file '${path}', line ${line}`;
   let firstRecord = true;
   const records = parseCsv(path, { delim: cfg.delim, useQuote: cfg.useQuote, compressionType: cfg.compressionType, bufferSize: cfg.bufferSize, where: cfg.where });
-  for (;;) {
-    // A malformed quote is an error even with ignoreErrors: the rest of the file could not be read reliably.
-    const rec = await records.next();
-    if (rec.done) return;
-    const { fields, line } = rec.value;
-    if (firstRecord && cfg.header) {
+  try {
+    for (;;) {
+      // A malformed quote is an error even with ignoreErrors: the rest of the file could not be read reliably.
+      const rec = await records.next();
+      if (rec.done) return;
+      const { fields, line } = rec.value;
+      if (firstRecord && cfg.header) {
+        firstRecord = false;
+        continue;
+      }
       firstRecord = false;
-      continue;
+      let row: Element[] | null = null;
+      try {
+        row = parseRow(fields, line, cfg, at);
+      } catch (e) {
+        if (!(e instanceof CsvFormatError) || !cfg.ignoreErrors) throw e;
+      }
+      if (row) yield row;
     }
-    firstRecord = false;
-    let row: Element[] | null = null;
-    try {
-      row = parseRow(fields, line, cfg, at);
-    } catch (e) {
-      if (!(e instanceof CsvFormatError) || !cfg.ignoreErrors) throw e;
-    }
-    if (row) yield row;
+  } finally {
+    // Closes the file when the consumer stops early (take, break) or a row is an error.
+    await records.return(undefined);
   }
 }
 
