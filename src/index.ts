@@ -40,3 +40,4 @@ export * as debugging from './debugging/index.ts';
 export * as profiler from './profiling/profiler.ts';
 export * as summary from './summary/index.ts';
 export * as data from './data/index.ts';
+export * as serving from './serving/index.ts';

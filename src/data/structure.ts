@@ -534,6 +534,27 @@ function isShapeList(x: unknown): x is (number | null)[] {
   return Array.isArray(x) && x.every((d) => d === null || typeof d === 'number');
 }
 
+/**
+ * The spec of `paddedBatch`'s output. A number in `paddedShapes` fixes that
+ * dim (every batch has exactly it, as in tf.data); other padded dims are
+ * unknown: the longest in the batch, and the input's dims may only be learned
+ * from a first element (map without outputSignature), so they are not kept.
+ */
+export function paddedBatchSpec(spec: ElementSpec | null, batchDim: Dim, paddedShapes: PaddedShapes | undefined): ElementSpec | null {
+  if (spec === null) return null;
+  const walk = (s: ElementSpec, path: string): ElementSpec => {
+    if (s instanceof TensorSpec || s instanceof StringSpec) {
+      const given = lookup(paddedShapes, path);
+      const fixed = isShapeList(given) && given.length === s.shape.length ? given : null;
+      return withShape(s, [batchDim, ...s.shape.map((_, d) => (fixed && fixed[d] !== null && fixed[d] !== -1 ? fixed[d] : null))]);
+    }
+    if (isLeafSpec(s)) return s instanceof DatasetSpec ? s : withShape(s, [batchDim, ...s.shape]);
+    if (Array.isArray(s)) return s.map((x, i) => walk(x, childPath(path, i)));
+    return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, walk(v as ElementSpec, childPath(path, k))]));
+  };
+  return walk(spec, '');
+}
+
 /** Pads elements to a common shape, then stacks them (what `paddedBatch` does). */
 export function padAndStack(elements: readonly Element[], paddedShapes: PaddedShapes | undefined, paddingValues: PaddingValues | undefined, where: string, indexOf: (i: number) => number): Element {
   return combine(

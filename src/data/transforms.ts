@@ -34,6 +34,7 @@ import {
   combine,
   mapSpec,
   padAndStack,
+  paddedBatchSpec,
   specOfElement,
   stackElements,
   unbatchSpec,
@@ -247,14 +248,8 @@ export class PaddedBatchNode implements DatasetNode {
   }
 
   spec(): ElementSpec | null {
-    const s = this.input.spec();
-    if (s === null) return null;
-    const batched = batchSpec(s, this.options.dropRemainder ? this.size : null)!;
-    // Padded dims are unknown unless a padded shape fixes them.
-    return mapSpec(batched, (leaf) => {
-      if (leaf instanceof TensorSpec && !this.options.paddedShapes) return new TensorSpec([leaf.shape[0], ...leaf.shape.slice(1).map(() => null)], leaf.dtype);
-      return leaf;
-    });
+    // Padded dims come from paddedShapes (it used to report the input's dims, not the padded ones).
+    return paddedBatchSpec(this.input.spec(), this.options.dropRemainder ? this.size : null, this.options.paddedShapes);
   }
 }
 

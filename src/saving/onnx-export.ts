@@ -20,7 +20,12 @@ export interface OnnxExportOptions {
   inputSignature?: TensorSpec[];
 }
 
-function signatureOf(model: Layer, options: OnnxExportOptions): { specs: TensorSpec[]; inputNames: string[]; outputNames: (n: number) => string[] } {
+/**
+ * The inference signature of a model: one spec per input (batch dimension unknown), named
+ * after the input layers, and the output names (after the output layers). ONNX export and
+ * the model server (src/serving) name inputs and outputs the same way.
+ */
+export function signatureOf(model: Layer, options: OnnxExportOptions = {}): { specs: TensorSpec[]; inputNames: string[]; outputNames: (n: number) => string[] } {
   const sanitize = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
   if (model instanceof Functional) {
     const inputs = model.inputTensors;

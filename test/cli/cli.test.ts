@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,5 +46,62 @@ describe('strata command line', () => {
     const well = cli('doctor', await make('well', 0.1), csv);
     assert.equal(well.status, 0, well.stdout + well.stderr);
     assert.match(well.stdout, /No problems found\./);
+  });
+
+  it('strata summary and strata predict work on a saved model; predict reads TF Serving request JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
+    strata.random.setRandomSeed(4);
+    const m = new strata.Sequential([strata.Input({ shape: [3] }), new strata.layers.Dense(2, { name: 'probs', activation: 'softmax' })], { name: 'tiny' });
+    const path = join(dir, 'tiny.keras');
+    await m.save(path);
+    const summary = cli('summary', path);
+    assert.equal(summary.status, 0, summary.stderr);
+    assert.match(summary.stdout, /Model: "tiny"/);
+    assert.match(summary.stdout, /probs \(Dense\)/);
+    const x = [[1, 2, 3], [-1, 0, 1]];
+    const expected = ((await m.predict(strata.tensor(x), { verbose: 0 })) as strata.Tensor).arraySync() as number[][];
+    const input = join(dir, 'input.json');
+    for (const body of [{ instances: x }, x]) {
+      writeFileSync(input, JSON.stringify(body));
+      const r = cli('predict', path, input);
+      assert.equal(r.status, 0, r.stderr);
+      const got = JSON.parse(r.stdout) as { predictions: number[][] };
+      got.predictions.flat().forEach((v, i) => assert.ok(Math.abs(v - expected.flat()[i]) < 1e-6, `${v} vs ${expected.flat()[i]}`));
+    }
+    writeFileSync(input, JSON.stringify({ instances: [[1, 2]] }));
+    const bad = cli('predict', path, input);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /input\.json: instances\[0\]: expected an example of shape \(3,\), got \(2,\)/);
+  });
+
+  it('strata serve answers predict requests until stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-serve-'));
+    strata.random.setRandomSeed(5);
+    const m = new strata.Sequential([strata.Input({ shape: [2] }), new strata.layers.Dense(1)], { name: 'line' });
+    const path = join(dir, 'line.keras');
+    await m.save(path);
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', path, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        const found = /(http:\/\/\S+\/v1\/models\/line)\s/.exec(stdout);
+        if (found) resolve(found[1]);
+      });
+      void exited.then(() => reject(new Error(`strata serve exited early:\n${stdout}\n${stderr}`)));
+    });
+    try {
+      const r = await fetch(`${url}:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1, 2]] }) });
+      assert.equal(r.status, 200);
+      const got = ((await r.json()) as { predictions: number[][] }).predictions[0][0];
+      const want = ((await m.predict(strata.tensor([[1, 2]]), { verbose: 0 })) as strata.Tensor).item();
+      assert.ok(Math.abs(got - want) < 1e-6, `${got} vs ${want}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr);
   });
 });

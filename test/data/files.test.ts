@@ -35,6 +35,23 @@ describe('TextLineDataset', () => {
       t.remove();
     }
   });
+
+  it('bufferSize 0 reads with the default buffer (a pass used to wait forever); bad sizes are errors naming the option', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(t.path('a.txt'), 'a\nb\n');
+      await data.writeTFRecords(t.path('a.tfrecord'), ['x', 'y']);
+      writeFileSync(t.path('a.csv'), 'p,q\n1,2\n');
+      assert.deepEqual(await collect(new data.TextLineDataset(t.path('a.txt'), { bufferSize: 0 })), ['a', 'b']);
+      assert.deepEqual(await collect(new data.TFRecordDataset(t.path('a.tfrecord'), { bufferSize: 0 })), [[120], [121]]);
+      assert.deepEqual(await collect(new data.CsvDataset(t.path('a.csv'), [0, 0], { header: true, bufferSize: 0 })), [[1, 2]]);
+      assert.throws(() => new data.TextLineDataset(t.path('a.txt'), { bufferSize: -1 }), /TextLineDataset: Received: bufferSize=-1; expected a positive integer/);
+      assert.throws(() => new data.TFRecordDataset(t.path('a.tfrecord'), { bufferSize: 1.5 }), /TFRecordDataset: Received: bufferSize=1\.5/);
+      assert.throws(() => new data.CsvDataset(t.path('a.csv'), [0, 0], { bufferSize: Number.NaN }), /CsvDataset: Received: bufferSize=NaN/);
+    } finally {
+      t.remove();
+    }
+  });
 });
 
 describe('CSV', () => {

@@ -184,6 +184,24 @@ describe('filter, batch, paddedBatch, unbatch, rebatch', () => {
     await rejects(ragged().paddedBatch(4, { paddedShapes: [2] }).toArray(), /element 2 has shape \(3,\), larger than the padded shape \(2,\)/);
   });
 
+  it('paddedBatch elementSpec has the padded dims of paddedShapes (as tf.data), not the input dims', async () => {
+    const shapeOf = (s: unknown) => [...(s as strata.TensorSpec).shape];
+    const twoD = Dataset.fromGenerator(function* () {
+      yield [[1, 2]];
+    }, { outputSignature: new strata.TensorSpec([null, 2], 'int32') });
+    assert.deepEqual(shapeOf(twoD.paddedBatch(2, { paddedShapes: [3, null] }).elementSpec), TF.padded_batch_spec.shapes_3_none);
+    const fixed = twoD.paddedBatch(2, { paddedShapes: [4, 2], dropRemainder: true });
+    assert.deepEqual(shapeOf(fixed.elementSpec), TF.padded_batch_spec.shapes_4_2_drop);
+    // Elements of a known shape [2] padded to [4]: the spec says 4, as the batches are.
+    const padded = Dataset.fromTensorSlices({ v: [[1, 2], [3, 4]], s: [['a'], ['b']] }).paddedBatch(2, { paddedShapes: { v: [4], s: [3] } });
+    const spec = padded.elementSpec as Record<string, { shape: readonly (number | null)[] }>;
+    const [batch] = (await padded.toArray()) as unknown as Record<string, { shape: readonly number[] }>[];
+    assert.deepEqual([...spec.v.shape], [null, 4]);
+    assert.deepEqual([...batch.v.shape], [2, 4]);
+    assert.deepEqual([...spec.s.shape], [null, 3]);
+    assert.deepEqual([...batch.s.shape], [2, 3]);
+  });
+
   it('unbatch undoes batch; rebatch re-cuts batches (as tf.data)', async () => {
     const x = strata.tensor(range(24), [12, 2]);
     const rows = await collect(Dataset.fromTensorSlices(x));

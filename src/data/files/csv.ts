@@ -19,7 +19,7 @@ import { Dataset } from '../dataset.ts';
 import { ListNode } from '../sources.ts';
 import { type Element, type ElementSpec, StringSpec, StringTensor, batchSpec } from '../structure.ts';
 import { glob } from './glob.ts';
-import { type CompressionType, type FileNames, checkCompression, fileNamesNode, filesNode, readChunks } from './stream.ts';
+import { type CompressionType, type FileNames, checkBufferSize, checkCompression, fileNamesNode, filesNode, readChunks } from './stream.ts';
 import { wrapSpec } from './tfrecord.ts';
 
 export type CsvDType = 'float32' | 'float64' | 'int32' | 'int64' | 'string';
@@ -320,6 +320,7 @@ export class CsvDataset extends Dataset<Element[]> {
   constructor(filenames: FileNames, recordDefaults: readonly ColumnDefault[], options: CsvDatasetOptions = {}) {
     const where = 'CsvDataset';
     checkCompression(options.compressionType, where);
+    checkBufferSize(options.bufferSize, where);
     if (!Array.isArray(recordDefaults) || recordDefaults.length === 0) throw new TypeError(`${where}: recordDefaults must be a non-empty list (one entry per column).`);
     const columns = recordDefaults.map((d, i) => toColumn(d, where, i));
     const select = options.selectCols;

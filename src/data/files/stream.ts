@@ -23,10 +23,23 @@ export function checkCompression(c: unknown, where: string): '' | 'GZIP' | 'ZLIB
 
 export const DEFAULT_BUFFER_SIZE = 256 * 1024;
 
+/**
+ * The `bufferSize` option of the file datasets: bytes read at a time; 0 or
+ * omitted means the default (as TextLineDataset's buffer_size=0 in tf.data).
+ * Checked here because a read stream with a highWaterMark of 0 never yields
+ * a chunk nor ends (the pass would hang), and other bad values fail with a
+ * message about `options.highWaterMark` that names neither option nor file.
+ */
+export function checkBufferSize(b: unknown, where: string): number {
+  if (b === undefined || b === null || b === 0) return DEFAULT_BUFFER_SIZE;
+  if (typeof b !== 'number' || !Number.isInteger(b) || b < 0) throw new RangeError(`${where}: Received: bufferSize=${String(b)}; expected a positive integer (bytes read at a time; 0 or omitted: ${DEFAULT_BUFFER_SIZE}).`);
+  return b;
+}
+
 /** The (decompressed) bytes of a file, chunk by chunk. Never reads the whole file at once. */
 export async function* readChunks(path: string, options: { compressionType?: CompressionType; bufferSize?: number; where: string }): AsyncGenerator<Uint8Array> {
   const compression = checkCompression(options.compressionType, options.where);
-  const file = createReadStream(path, { highWaterMark: options.bufferSize ?? DEFAULT_BUFFER_SIZE });
+  const file = createReadStream(path, { highWaterMark: checkBufferSize(options.bufferSize, options.where) });
   const stream = compression === '' ? file : pipeline(file, compression === 'GZIP' ? createGunzip() : createInflate(), () => undefined);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;

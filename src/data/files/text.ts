@@ -5,7 +5,7 @@
 import { type DatasetNode, UNKNOWN_CARDINALITY } from '../core.ts';
 import { Dataset } from '../dataset.ts';
 import { type ElementSpec, StringSpec } from '../structure.ts';
-import { type CompressionType, type FileNames, checkCompression, fileNamesNode, filesNode, readChunks } from './stream.ts';
+import { type CompressionType, type FileNames, checkBufferSize, checkCompression, fileNamesNode, filesNode, readChunks } from './stream.ts';
 import { wrapSpec } from './tfrecord.ts';
 
 export interface TextLineOptions {
@@ -82,6 +82,7 @@ export class TextLineDataset extends Dataset<string> {
   constructor(filenames: FileNames, options: TextLineOptions = {}) {
     const where = 'TextLineDataset';
     checkCompression(options.compressionType, where);
+    checkBufferSize(options.bufferSize, where);
     const node = filesNode(fileNamesNode(filenames, where), (path) => new TextFileNode(path, options), options.numParallelReads, where) as unknown as DatasetNode<string>;
     super(wrapSpec(node, new StringSpec([], 'string')));
   }

@@ -14,7 +14,7 @@ import { type DatasetNode, UNKNOWN_CARDINALITY } from '../core.ts';
 import { Dataset } from '../dataset.ts';
 import { type ElementSpec, StringSpec } from '../structure.ts';
 import { maskedCrc32c } from './crc32c.ts';
-import { ChunkReader, type CompressionType, type FileNames, checkCompression, fileNamesNode, filesNode, readChunks } from './stream.ts';
+import { ChunkReader, type CompressionType, type FileNames, checkBufferSize, checkCompression, fileNamesNode, filesNode, readChunks } from './stream.ts';
 
 export interface TFRecordOptions {
   /** '' (default), 'GZIP' or 'ZLIB'. */
@@ -92,6 +92,7 @@ export class TFRecordDataset extends Dataset<Uint8Array> {
   constructor(filenames: FileNames, options: TFRecordOptions = {}) {
     const where = 'TFRecordDataset';
     checkCompression(options.compressionType, where);
+    checkBufferSize(options.bufferSize, where);
     const names = fileNamesNode(filenames, where);
     const node = filesNode(names, (path) => new TFRecordFileNode(path, options), options.numParallelReads, where) as unknown as DatasetNode<Uint8Array>;
     super(wrapSpec(node, new StringSpec([], 'bytes')));
