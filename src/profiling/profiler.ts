@@ -243,9 +243,10 @@ function traceJson(rec: Recording, events: TraceEvent[]): string {
   // Sorted by time, enclosing spans (longer) before the spans they contain. Viewers nest spans
   // of equal start and length in file order, so then outer layers go before inner ones and ops.
   const body = events.filter((e) => e.ph !== 'M').sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0) || nestingRank(a) - nestingRank(b));
+  const meta = events.filter((e) => e.ph === 'M');
   const m = memoryReport();
   const trace = {
-    traceEvents: [...events.filter((e) => e.ph === 'M'), ...body],
+    traceEvents: [...meta, ...splitOverlapping(body, meta), ...body],
     displayTimeUnit: 'ms',
     otherData: {
       producer: 'strata',
@@ -256,6 +257,53 @@ function traceJson(rec: Recording, events: TraceEvent[]): string {
     },
   };
   return JSON.stringify(trace);
+}
+
+/** Overlapping spans that do not nest move to row `OVERFLOW_TID * lane + tid` of their process. */
+const OVERFLOW_TID = 1000;
+/** Microseconds of overlap taken as rounding (times are rounded to nanoseconds). */
+const NEST_SLACK_US = 0.0015;
+
+/**
+ * Viewers draw each thread as a stack of slices, so complete events of one
+ * thread must nest: Perfetto drops a slice that starts inside another and
+ * ends after it. Spans of concurrent async work do overlap that way (user
+ * spans of `span(name, async () => ...)` called concurrently, `beginSpan`
+ * spans, steps of two fits run at once): such a span moves to an extra row
+ * of its thread ("user spans (2)", ...), the first row where it nests. Changes
+ * the `tid` of those events in place (`body` sorted by time, enclosing spans
+ * first) and returns the metadata naming the extra rows.
+ */
+function splitOverlapping(body: TraceEvent[], meta: readonly TraceEvent[]): TraceEvent[] {
+  const end = (e: TraceEvent) => e.ts + (e.dur ?? 0);
+  const lanes = new Map<string, TraceEvent[][]>();
+  const added: TraceEvent[] = [];
+  for (const e of body) {
+    if (e.ph !== 'X') continue;
+    const key = `${e.pid}/${e.tid}`;
+    let stacks = lanes.get(key);
+    if (!stacks) lanes.set(key, (stacks = []));
+    let lane = 0;
+    for (; lane < stacks.length; lane++) {
+      const stack = stacks[lane];
+      while (stack.length > 0 && end(stack[stack.length - 1]) <= e.ts + NEST_SLACK_US) stack.pop();
+      if (stack.length === 0 || end(e) <= end(stack[stack.length - 1]) + NEST_SLACK_US) break;
+    }
+    if (lane === stacks.length) {
+      stacks.push([]);
+      if (lane > 0) {
+        const base = meta.find((x) => x.name === 'thread_name' && x.pid === e.pid && x.tid === e.tid)?.args?.name ?? `thread ${e.tid}`;
+        const tid = OVERFLOW_TID * lane + e.tid;
+        added.push({ name: 'thread_name', ph: 'M', ts: 0, pid: e.pid, tid, args: { name: `${String(base)} (${lane + 1})` } });
+        // The sort index of its thread (ties are ordered by tid): the extra rows follow their thread's.
+        const sortIndex = meta.find((x) => x.name === 'thread_sort_index' && x.pid === e.pid && x.tid === e.tid)?.args?.sort_index;
+        if (sortIndex !== undefined) added.push({ name: 'thread_sort_index', ph: 'M', ts: 0, pid: e.pid, tid, args: { sort_index: sortIndex } });
+      }
+    }
+    stacks[lane].push(e);
+    if (lane > 0) e.tid = OVERFLOW_TID * lane + e.tid;
+  }
+  return added;
 }
 
 /** For spans of equal start and length: a layer by its depth, an op inside every layer. */

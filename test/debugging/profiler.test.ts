@@ -133,6 +133,48 @@ describe('strata.profiler', () => {
     assert.deepEqual(trace.traceEvents.find((e) => e.name === 'manual')!.args, { note: 1, more: 2 });
   });
 
+  it('puts overlapping spans of concurrent async work on extra rows, so every row nests (Perfetto drops slices that do not)', async () => {
+    // Waits until the clock has moved, so the spans below really overlap (the test does not depend on how long anything takes).
+    const tick = () => {
+      const t = performance.now();
+      while (performance.now() <= t + 0.01);
+    };
+    const raw = tmp();
+    profiler.start(raw);
+    const a = profiler.beginSpan('request A');
+    tick();
+    const b = profiler.beginSpan('request B');
+    tick();
+    a.end();
+    tick();
+    b.end();
+    // Two concurrent async spans: job 1 starts first and ends first.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const job1 = profiler.span('job 1', async () => {
+      tick();
+      await gate;
+    });
+    tick();
+    const job2 = profiler.span('job 2', async () => {
+      await job1;
+      tick();
+    });
+    tick();
+    release();
+    await Promise.all([job1, job2]);
+    const trace = load(await profiler.stop()); // load() checks that the spans of each row nest
+    const user = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'user');
+    assert.deepEqual(user.map((e) => e.name).sort(), ['job 1', 'job 2', 'request A', 'request B']);
+    const byName = new Map(user.map((e) => [e.name, e]));
+    assert.notEqual(byName.get('request A')!.tid, byName.get('request B')!.tid);
+    assert.notEqual(byName.get('job 1')!.tid, byName.get('job 2')!.tid);
+    for (const e of user) {
+      const row = trace.traceEvents.find((m) => m.ph === 'M' && m.name === 'thread_name' && m.pid === e.pid && m.tid === e.tid);
+      assert.match(String(row?.args?.name), /^user spans( \(\d+\))?$/, `the row of '${e.name}' is named`);
+    }
+  });
+
   it("records fit's steps, with the compiled step inside each", async () => {
     const m = mlp('prof_fit');
     const x = strata.random.normal([12, 4], { seed: 3 });
