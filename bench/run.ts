@@ -12,6 +12,7 @@
  *   npm run bench -- matmul conv      only cases whose suite or name contains a filter
  *   npm run bench -- --quick          fewer repeats (a smoke test)
  *   npm run bench -- --json out.json  also write the results as JSON
+ *   npm run bench -- serving          only the model server
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -180,7 +181,13 @@ async function main(argv: string[]): Promise<void> {
     const mb = argv.find((a) => a.startsWith('--data-mb='));
     dataResults = await runDataBench({ filters: dataFilters, quick, sizeMB: mb ? Number(mb.slice('--data-mb='.length)) : quick ? 256 : undefined });
   }
-  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ kernels: results, training, data: dataResults }, null, 2));
+  // The model server: requests per second with and without request batching (bench/serving.ts).
+  let serving: unknown = null;
+  if (filters.length === 0 || filters.some((f) => ['serving', 'server', 'serve'].some((k) => k.includes(f) || f.includes(k)))) {
+    const { runServingBench } = await import('./serving.ts');
+    serving = await runServingBench({ quick });
+  }
+  if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ kernels: results, training, data: dataResults, serving }, null, 2));
   // The graph worker and ONNX Runtime keep no work pending; exit explicitly in case a backend holds the loop.
   process.exit(0);
 }

@@ -165,8 +165,9 @@ export class SummaryWriter {
   /**
    * Images: a tensor [height, width, channels] or [n, height, width,
    * channels] with 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA) channels.
-   * float tensors with values in [0, 1] are scaled to 0..255; int32 tensors,
-   * and float tensors with values above 1, are taken as 0..255 (clipped).
+   * float tensors hold values in [0, 1] (as tf.summary.image: scaled by 255.5,
+   * truncated and saturated, like tf.image.convert_image_dtype); int32 tensors
+   * hold 0..255 (clipped).
    * One image is written under `name`; several under `name/image/<i>`.
    */
   image(name: string, data: Tensor, step: number, options: ImageOptions = {}): void {
@@ -178,20 +179,16 @@ export class SummaryWriter {
     const [n, h, w, c] = shape;
     if (![1, 2, 3, 4].includes(c)) throw new Error(`summary.image('${name}'): images need 1, 2, 3 or 4 channels (the last dimension). Received shape [${data.shape.join(', ')}].`);
     const values = data.valuesOrThrow('summary.image');
-    let scale = 1;
-    if (data.dtype === 'float32' || data.dtype === 'float64') {
-      let max = -Infinity;
-      for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
-      scale = max <= 1 ? 255 : 1;
-    }
+    // Not guessed from the values: a float image whose brightest pixel is just over 1 must not turn black.
+    const float = data.dtype === 'float32' || data.dtype === 'float64';
     const count = Math.min(n, options.maxOutputs ?? 3);
     const size = h * w * c;
     const values_: SummaryValueObject[] = [];
     for (let k = 0; k < count; k++) {
       const pixels = new Uint8Array(size);
       for (let i = 0; i < size; i++) {
-        const v = values[k * size + i] * scale;
-        pixels[i] = v !== v ? 0 : Math.max(0, Math.min(255, Math.round(v)));
+        const v = float ? Math.trunc(values[k * size + i] * 255.5) : values[k * size + i];
+        pixels[i] = v !== v ? 0 : Math.max(0, Math.min(255, v));
       }
       const tag = n === 1 ? name : `${name}/image/${k}`;
       values_.push({

@@ -131,13 +131,23 @@ describe('summary file writer', () => {
     assert.deepEqual([img.height, img.width, img.colorspace], [2, 3, 3]);
     const png = summary.decodePng(img.encodedImageString);
     assert.deepEqual([png.width, png.height, png.channels], [3, 2, 3]);
-    assert.deepEqual(Array.from(png.pixels), [0, 128, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255, 51, 51, 51, 255, 255, 255]);
+    // As tf.image.convert_image_dtype(saturate=True), which tf.summary.image uses: 0.5 -> 127.
+    assert.deepEqual(Array.from(png.pixels), [0, 127, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255, 51, 51, 51, 255, 255, 255]);
     const batch = events[2].summary!.value;
     assert.deepEqual(batch.map((v) => v.tag), ['batch/image/0', 'batch/image/1', 'batch/image/2']);
     const second = summary.decodePng(batch[1].image!.encodedImageString);
     assert.deepEqual([second.width, second.height, second.channels], [2, 2, 1]);
     assert.deepEqual(Array.from(second.pixels), [68, 85, 102, 119]);
     assert.throws(() => w.image('bad', strata.zeros([2, 2]), 0), /rank 3/);
+  });
+
+  it('float images are [0, 1] values even when a pixel is over 1 (clipped, as TensorFlow; not read as 0..255)', async () => {
+    const w = summary.createFileWriter(tmp());
+    w.image('hdr', strata.tensor([[[0.5], [1.2]], [[-0.3], [0.999]]]), 0);
+    const events = await readOne(w);
+    const png = summary.decodePng(events[1].summary!.value[0].image!.encodedImageString);
+    // tf.image.convert_image_dtype([0.5, 1.2, -0.3, 0.999], tf.uint8, saturate=True) with TensorFlow 2.21.
+    assert.deepEqual(Array.from(png.pixels), [127, 255, 0, 255]);
   });
 
   it('encodes PNG chunks with the standard CRC-32', () => {
