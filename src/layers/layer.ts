@@ -113,6 +113,14 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 export abstract class Layer {
   /** Keras's class name, used in configs and summaries. Subclasses set their own. */
   static readonly className: string = 'Layer';
+  /**
+   * Keras marks some built-in layers built in their constructor
+   * (`_build_at_init`: activations, dropout and noise, pooling, Reshape,
+   * Masking, Identity...), so it never records a build shape for them and
+   * writes no `build_config` in their serialized form. Those classes set
+   * this, so Strata's configs match the ones Keras writes.
+   */
+  static readonly builtAtInit: boolean = false;
 
   name: string;
   built = false;
@@ -220,6 +228,19 @@ export abstract class Layer {
     return this.#buildInputShape;
   }
 
+  /**
+   * Whether Keras would have built this layer at construction (see
+   * `builtAtInit`): the nearest class declaring the flag sets it, and the
+   * layer still uses that class's `build` (as in Keras, a subclass with its
+   * own build step is built lazily and keeps its build_config).
+   */
+  get isBuiltAtInit(): boolean {
+    for (let c = this.constructor as typeof Layer; c && c !== Layer; c = Object.getPrototypeOf(c) as typeof Layer) {
+      if (Object.prototype.hasOwnProperty.call(c, 'builtAtInit')) return c.builtAtInit && this.build === c.prototype.build;
+    }
+    return false;
+  }
+
   /** Output shapes of the most recent call (for summaries of subclassed models). */
   get lastOutputShapes(): Shape[] | null {
     return this.#outputShapes;
@@ -322,12 +343,28 @@ export abstract class Layer {
    * for this layer and its sublayers.
    */
   get losses(): Tensor[] {
+    // Keras's order (Layer.losses): first the losses of the last call (each
+    // layer's `addLoss` terms, then its activity regularizer, which Keras adds
+    // after `call` returns), this layer then its sublayers depth-first, each
+    // once; then the weight regularizers. Strata listed weight regularizers
+    // first and activity losses before addLoss terms, so `layer.losses`
+    // disagreed with Keras's list element by element.
+    const all: Layer[] = [];
+    const seen = new Set<Layer>();
+    const visit = (l: Layer): void => {
+      if (seen.has(l)) return;
+      seen.add(l);
+      all.push(l);
+      for (const child of l.layers) visit(child);
+    };
+    visit(this);
     const out: Tensor[] = [];
-    for (const { variable, regularizer } of this.#regularized) {
-      if (variable.trainable || !this.trainable) out.push(regularizer.call(variable.value));
+    for (const l of all) out.push(...l.#addedLosses, ...l.#activityLosses);
+    for (const l of all) {
+      for (const { variable, regularizer } of l.#regularized) {
+        if (variable.trainable || !l.trainable) out.push(regularizer.call(variable.value));
+      }
     }
-    out.push(...this.#activityLosses, ...this.#addedLosses);
-    for (const l of this.layers) out.push(...l.losses);
     return out;
   }
 

@@ -41,7 +41,11 @@ function checkThreshold(where: string, threshold: unknown): number {
   return threshold;
 }
 
-/** Per-sample fraction of exact matches (mean over the last axis). */
+/**
+ * 1 where the prediction equals the label, else 0, per value (no mean over
+ * the last axis: Keras 3's `accuracy` is elementwise, so per-value sample
+ * weights weigh each value; a metric averages them all).
+ */
 export function accuracy(yTrue: TensorLike, yPred: TensorLike): Tensor {
   const where = lossLabel('metrics.accuracy');
   let yp = toTensor(yPred, where);
@@ -50,11 +54,15 @@ export function accuracy(yTrue: TensorLike, yPred: TensorLike): Tensor {
   if (!compatibleShapes(yt.shape, yp.shape)) {
     throw new Error(`${where}: Received: y_true.shape=${fmt(yt)} and y_pred.shape=${fmt(yp)}; expected y_true with the same shape as y_pred.`);
   }
-  const matches = ops.cast(ops.equal(yt, yp), 'float32');
-  return yp.rank === 0 ? matches : ops.mean(matches, -1);
+  return ops.cast(ops.equal(yt, yp), 'float32');
 }
 
-/** Per-sample fraction of labels matching `y_pred > threshold` (default 0.5). */
+/**
+ * 1 where the label matches `y_pred > threshold` (default 0.5), else 0, per
+ * value (elementwise, as Keras 3's `binary_accuracy`: with per-value sample
+ * weights each value has its own weight; a mean over the last axis first
+ * gave other results).
+ */
 export function binaryAccuracy(yTrue: TensorLike, yPred: TensorLike, threshold: number | { threshold?: number } = 0.5): Tensor {
   const where = lossLabel('metrics.binaryAccuracy');
   const th = option(threshold, 'threshold', 0.5);
@@ -68,8 +76,7 @@ export function binaryAccuracy(yTrue: TensorLike, yPred: TensorLike, threshold: 
     throw new Error(`${where}: Received: y_true.shape=${fmt(yt)} and y_pred.shape=${fmt(yp)}; expected binary labels with the same shape as y_pred.${hint}`);
   }
   const predicted = ops.cast(ops.greater(yp, th), yt.dtype);
-  const matches = ops.cast(ops.equal(yt, predicted), 'float32');
-  return yp.rank === 0 ? matches : ops.mean(matches, -1);
+  return ops.cast(ops.equal(yt, predicted), 'float32');
 }
 
 /** Whether argmax(y_pred) equals argmax(y_true) (one-hot labels), per sample. */

@@ -15,6 +15,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { tensor } from '../tensor/create.ts';
 import type { Variable } from '../engine/variable.ts';
 import type { Config } from '../serialization/registry.ts';
+import { isKerasObject } from '../serialization/keras-object.ts';
 import { type TensorLike, toTensor } from '../ops/convert.ts';
 import * as ops from '../ops/index.ts';
 import { EPSILON, compatibleShapes, divideNoNan, squeezeOrExpandToSameRank } from '../losses/loss.ts';
@@ -620,7 +621,12 @@ export class AUC extends Metric {
       thresholds: c.thresholds as number[] | undefined,
       multiLabel: c.multi_label as boolean | undefined,
       numLabels: c.num_labels as number | undefined,
-      labelWeights: c.label_weights as number[] | undefined,
+      // Keras's AUC keeps label_weights as a tensor, which serialize_keras_object
+      // writes as {"class_name": "__tensor__", "config": {"value": [...], "dtype": ...}}
+      // (a `.keras` file from Keras has that form): read the list inside.
+      labelWeights: (isKerasObject(c.label_weights) && (c.label_weights.class_name === '__tensor__' || c.label_weights.class_name === '__numpy__')
+        ? (c.label_weights.config as { value?: unknown }).value
+        : c.label_weights) as number[] | undefined,
       fromLogits: c.from_logits as boolean | undefined,
     });
   }

@@ -250,10 +250,9 @@ export class SparseCategoricalCrossentropy extends MeanMetricWrapper {
     this.axis = axis;
   }
   override getConfig(): Config {
-    const config: Config = { name: this.name, dtype: this.dtype, from_logits: this.fromLogits, axis: this.axis };
-    // Only recent Keras releases know ignore_class here; write it only when set.
-    if (this.ignoreClass !== null) config.ignore_class = this.ignoreClass;
-    return config;
+    // Keras 3 (3.15) writes ignore_class always, null included: so does Strata
+    // (it was written only when set, so a config lacked a key Keras's has).
+    return { name: this.name, dtype: this.dtype, from_logits: this.fromLogits, ignore_class: this.ignoreClass, axis: this.axis };
   }
   static override fromConfig(config: Config): SparseCategoricalCrossentropy {
     const c = readMetricConfig('SparseCategoricalCrossentropy', config, ['from_logits', 'ignore_class', 'axis']);

@@ -83,7 +83,7 @@ export async function saveModelFile(model: Layer, path: string, options: SaveMod
     if (lower.endsWith('.weights.h5')) throw new Error(`save: '${path}' names a weights file; use model.saveWeights('${path}') for weights, or a name ending in .h5 (not .weights.h5) for the whole model.`);
     return saveLegacyH5(model, path, options);
   }
-  if (format === 'tfjs') return saveTfjs(model, path);
+  if (format === 'tfjs') return saveTfjs(model, path, options);
   if (format === 'onnx') return exportOnnx(model, path);
   throw new Error(`save: unsupported file type '${extname(path) || basename(path)}'. ${FORMAT_HELP}.`);
 }

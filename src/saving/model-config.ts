@@ -32,7 +32,8 @@ const isKeras = (v: unknown): v is KerasTensor => v instanceof KerasTensor;
 
 /** `{input_shape}` for a built layer, or undefined (Keras omits build_config for unbuilt layers). */
 function buildConfig(layer: Layer): Config | undefined {
-  if (!layer.built || layer instanceof InputLayer) return undefined;
+  // Layers Keras builds in their constructor have no build_config in Keras's files (Layer.builtAtInit).
+  if (!layer.built || layer instanceof InputLayer || layer.isBuiltAtInit) return undefined;
   const shape = layer.buildInputShape;
   if (shape === null) return undefined;
   return { input_shape: JSON.parse(JSON.stringify(shape)) };

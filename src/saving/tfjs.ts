@@ -38,6 +38,7 @@ import { compileFromTrainingConfig, variableOwners } from './legacy-h5.ts';
 import { PendingAssignments, type StoredArray, legacyWeights, restoreOptimizerState, sameShape } from './legacy-weights.ts';
 import { collectSaveables } from './walk.ts';
 import { kerasTrainableWeights } from './keras-order.ts';
+import { kerasSlotFromTfjs, tfjsSlotHasKerasCounterpart, tfjsTraining } from './tfjs-training.ts';
 
 /** Layer classes tfjs-layers 4.22 registers (checked by running it); others cannot be loaded there. */
 const TFJS_LAYER_CLASSES = new Set([
@@ -170,7 +171,16 @@ function resetAfterGrus(config: unknown, out: string[] = []): string[] {
 }
 
 /** The `model.json` object and weight bytes of `model` in the TF.js layers format. */
-export function tfjsArtifacts(model: Layer, weightsPath = 'group1-shard1of1.bin'): { modelJson: TfjsModelJson; weightData: Uint8Array } {
+export interface TfjsSaveOptions {
+  /**
+   * For a compiled model, also write its training config and optimizer state
+   * (tfjs-layers' includeOptimizer), so tf.loadLayersModel gives a compiled model
+   * that continues training. Default true; a warning says what TF.js cannot represent.
+   */
+  includeOptimizer?: boolean;
+}
+
+export function tfjsArtifacts(model: Layer, weightsPath = 'group1-shard1of1.bin', options: TfjsSaveOptions = {}): { modelJson: TfjsModelJson; weightData: Uint8Array } {
   if (!model.built) throw new Error(`save: model '${model.name}' is not built; call it on data (or give it an input shape) before saving to TF.js.`);
   const topology = toKeras2Config(serializeLayer(model), 'tfjs');
   const unsupported = [...layerClassNames(topology)].filter((c) => !TFJS_LAYER_CLASSES.has(c));
@@ -202,6 +212,21 @@ export function tfjsArtifacts(model: Layer, weightsPath = 'group1-shard1of1.bin'
     entries.push({ name: names[i], shape: [...(v.shape as number[])], dtype });
     chunks.push(bytes);
   });
+  let trainingConfig: Config | undefined;
+  if ((options.includeOptimizer ?? true) && model instanceof Model && model.compileOptions) {
+    const nameOf = new Map(weights.map((v, i) => [v, names[i]]));
+    const training = tfjsTraining(model, kerasTrainableWeights(model), (v) => nameOf.get(v) ?? v.path);
+    if ('skipped' in training) {
+      warn(`save: the TF.js model.json has no training config (tf.loadLayersModel gives an uncompiled model): ${training.skipped}.`);
+    } else {
+      trainingConfig = training.trainingConfig;
+      if (training.droppedMetrics.length > 0) warn(`save: tfjs-layers cannot compile the metric${training.droppedMetrics.length > 1 ? 's' : ''} ${training.droppedMetrics.join(', ')}; the TF.js training config leaves ${training.droppedMetrics.length > 1 ? 'them' : 'it'} out.`);
+      for (const w of training.weights) {
+        entries.push({ name: w.name, shape: w.shape, dtype: w.dtype, group: 'optimizer' });
+        chunks.push(littleEndian(w.values));
+      }
+    }
+  }
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const weightData = new Uint8Array(total);
   let at = 0;
@@ -215,6 +240,7 @@ export function tfjsArtifacts(model: Layer, weightsPath = 'group1-shard1of1.bin'
     convertedBy: null,
     modelTopology: { ...topology, keras_version: `strata ${STRATA_VERSION}`, backend: 'tensor_flow.js' },
     weightsManifest: [{ paths: [weightsPath], weights: entries }],
+    ...(trainingConfig ? { trainingConfig } : {}),
   };
   return { modelJson, weightData };
 }
@@ -230,10 +256,10 @@ function littleEndian(a: Float32Array | Int32Array): Uint8Array {
 }
 
 /** Saves `model` as `model.json` + weights (a `.json` path, or a folder). Weights are written first, then the JSON. */
-export async function saveTfjs(model: Layer, path: string): Promise<void> {
+export async function saveTfjs(model: Layer, path: string, options: TfjsSaveOptions = {}): Promise<void> {
   const { dir, json, weights } = tfjsPaths(path);
   await mkdir(dir, { recursive: true });
-  const { modelJson, weightData } = tfjsArtifacts(model, weights);
+  const { modelJson, weightData } = tfjsArtifacts(model, weights, options);
   await writeFileAtomic(join(dir, weights), weightData);
   await writeFileAtomic(join(dir, json), new TextEncoder().encode(JSON.stringify(modelJson)));
 }
@@ -510,11 +536,30 @@ export async function loadTfjsArtifacts(parsed: unknown, readShard: ShardReader,
   assignManifestWeights(model, modelWeights, file);
   if ((options.compile ?? true) && trainingConfig !== undefined && trainingConfig !== null && model instanceof Model) {
     if (compileFromTrainingConfig(model, trainingConfig, file) && model.optimizer) {
-      const optimizerWeights = weights.filter((w) => w.entry.group === 'optimizer').map((w) => w.stored);
+      const optimizerWeights = weights.filter((w) => w.entry.group === 'optimizer' && hasKerasCounterpart(w.stored, trainingConfig)).map((w) => fromTfjsState(w.stored, trainingConfig));
       if (optimizerWeights.length > 0) restoreOptimizerState(model.optimizer, kerasTrainableWeights(model), optimizerWeights, file);
     }
   }
   return model;
+}
+
+function tfjsOptimizerConfig(trainingConfig: unknown): { optimizer: Record<string, unknown> | null; config: Record<string, unknown> } {
+  const optimizer = isObject(trainingConfig) && isObject(trainingConfig.optimizer_config) ? trainingConfig.optimizer_config : null;
+  return { optimizer, config: optimizer && isObject(optimizer.config) ? optimizer.config : {} };
+}
+
+function hasKerasCounterpart(stored: StoredArray, trainingConfig: unknown): boolean {
+  const { optimizer, config } = tfjsOptimizerConfig(trainingConfig);
+  return typeof optimizer?.class_name !== 'string' || tfjsSlotHasKerasCounterpart(optimizer.class_name, config, stored.name);
+}
+
+/** An optimizer weight as Keras keeps it (tfjs's Momentum keeps its slots on another scale). */
+function fromTfjsState(stored: StoredArray, trainingConfig: unknown): StoredArray {
+  const { optimizer, config } = tfjsOptimizerConfig(trainingConfig);
+  const rate = Number(config.learningRate ?? config.learning_rate);
+  const transform = typeof optimizer?.class_name === 'string' && Number.isFinite(rate) ? kerasSlotFromTfjs(optimizer.class_name, rate, stored.name) : null;
+  if (!transform) return stored;
+  return { ...stored, read: () => Array.from(stored.read(), transform) };
 }
 
 /** Where a TF.js model's JSON is: a `.json` path, or `model.json` in a folder. */

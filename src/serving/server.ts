@@ -39,32 +39,41 @@ export interface ServeOptions {
   inputSignature?: TensorSpec[];
 }
 
-/** A running server. */
-export class ModelServer {
+/** A running server. (An interface, so that declaration files do not need Node's types.) */
+export interface ModelServer {
+  /** The NAME in the URLs. */
+  readonly modelName: string;
+  /** The port it listens on (the chosen one when asked for port 0). */
+  readonly port: number;
+  /** e.g. http://127.0.0.1:8501/v1/models/mnist */
+  readonly url: string;
+  /** Compiled calls made, and the requests and rows they served (batching shows as requests > batches). */
+  readonly stats: { batches: number; requests: number; rows: number };
+  /** Stops accepting connections and closes the open ones. */
+  close(): Promise<void>;
+}
+
+class RunningServer implements ModelServer {
   constructor(
     private readonly server: Server,
     readonly modelName: string,
     private readonly batcher: Batcher,
   ) {}
 
-  /** The port it listens on (the chosen one when asked for port 0). */
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** e.g. http://127.0.0.1:8501/v1/models/mnist */
   get url(): string {
     const { address, family } = this.server.address() as AddressInfo;
     const host = family === 'IPv6' ? `[${address}]` : address;
     return `http://${host}:${this.port}/v1/models/${this.modelName}`;
   }
 
-  /** Compiled calls made, and the requests and rows they served (batching shows as requests > batches). */
   get stats(): { batches: number; requests: number; rows: number } {
     return { ...this.batcher.stats };
   }
 
-  /** Stops accepting connections and closes the open ones. */
   async close(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.close((e) => (e ? reject(e) : resolve()));
@@ -191,5 +200,5 @@ export async function serve(model: Layer, options: ServeOptions = {}): Promise<M
       resolve();
     });
   });
-  return new ModelServer(server, modelName, batcher);
+  return new RunningServer(server, modelName, batcher);
 }

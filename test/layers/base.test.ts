@@ -120,7 +120,8 @@ describe('Layer base', () => {
     const x = strata.tensor([[1, -2, 3], [0, 1, 1]]);
     const y = d.apply(x);
     const kernel = d.weights[0].value;
-    const [weightLoss, activityLoss] = d.losses;
+    // Keras's order: the losses of the last call (activity) first, then weight regularizers.
+    const [activityLoss, weightLoss] = d.losses;
     assertClose(weightLoss, ops.multiply(ops.sum(ops.square(kernel)), 0.5));
     // Keras divides the activity penalty by the batch size.
     assertClose(activityLoss, ops.divide(ops.multiply(ops.sum(ops.abs(y)), 0.1), 2));

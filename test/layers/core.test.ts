@@ -332,12 +332,17 @@ describe('Rescaling', () => {
     assertClose(perChannel.apply(strata.tensor([[1, 2], [3, 4]])), [1, 21, 3, 41]);
   });
 
-  it('writes numbers as numbers and lists as Keras NumPy objects, and reads both', () => {
+  it('writes numbers and lists as Keras writes Python numbers and lists, keeps NumPy objects read from files, and reads all three', () => {
     const layer = new layers.Rescaling([1, 2], { offset: 0.5, name: 'rs' });
     const config = layer.getConfig();
-    assert.deepEqual(config.scale, { class_name: '__numpy__', config: { value: [1, 2], dtype: 'float32' } });
+    assert.deepEqual(config.scale, [1, 2]);
     assert.equal(config.offset, 0.5);
     assert.deepEqual(layers.Rescaling.fromConfig({ name: 'a', scale: [3, 4], offset: 0 }).scale, [3, 4]);
+    const numpy = { class_name: '__numpy__', config: { value: [1, 2], dtype: 'float32' } };
+    const fromNumpy = layers.Rescaling.fromConfig({ name: 'n', scale: numpy, offset: [0, 1] });
+    assert.deepEqual(fromNumpy.scale, [1, 2]);
+    assert.deepEqual(fromNumpy.getConfig().scale, numpy);
+    assert.deepEqual(fromNumpy.getConfig().offset, [0, 1]);
     assert.throws(() => new layers.Rescaling(Number.NaN, { offset: 0, name: 'nan' }), /Rescaling 'nan': scale must be a finite number or a non-empty list/);
   });
 });

@@ -85,9 +85,13 @@ describe('Strata -> TF.js', () => {
     const json = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8'));
     assert.equal(json.format, 'layers-model');
     assert.deepEqual(json.weightsManifest[0].paths, ['group1-shard1of1.bin']);
-    assert.deepEqual(json.weightsManifest[0].weights.map((w: { name: string }) => w.name), [
+    const entries = json.weightsManifest[0].weights as { name: string; group?: string }[];
+    assert.deepEqual(entries.filter((w) => w.group !== 'optimizer').map((w) => w.name), [
       'conv2d/kernel', 'conv2d/bias', 'batch_normalization/gamma', 'batch_normalization/beta', 'dense/kernel', 'dense/bias', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance',
     ]);
+    // The compiled model's Adam state follows, as tfjs-layers writes it (test/saving/tfjs-training.test.ts checks it trains on).
+    const trainable = ['conv2d/kernel', 'conv2d/bias', 'batch_normalization/gamma', 'batch_normalization/beta', 'dense/kernel', 'dense/bias'];
+    assert.deepEqual(entries.filter((w) => w.group === 'optimizer').map((w) => w.name), ['iter', ...trainable.map((n) => `${n}/m`), ...trainable.map((n) => `${n}/v`)]);
     assert.equal(json.modelTopology.config.layers[0].config.batch_input_shape[1], 8);
     const tfModel = await loadInTfjs(folder);
     const x = [floats([3, 8, 8, 1], 3)];

@@ -11,6 +11,8 @@ export interface LeakyReLUOptions extends LayerOptions {
 }
 
 export class LeakyReLU extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'LeakyReLU';
   readonly negativeSlope: number;
 

@@ -18,6 +18,8 @@ export interface ReLUOptions extends LayerOptions {
 }
 
 export class ReLU extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'ReLU';
   readonly maxValue: number | null;
   readonly negativeSlope: number;

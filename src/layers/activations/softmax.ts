@@ -21,6 +21,8 @@ export interface SoftmaxOptions extends LayerOptions {
 const LARGE_NEGATIVE = -1e9;
 
 export class Softmax extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'Softmax';
   readonly axis: number | number[];
 

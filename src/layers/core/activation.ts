@@ -5,6 +5,8 @@ import * as activations from '../../activations/index.ts';
 import { Layer, type LayerOptions, baseOptionsFromConfig } from '../layer.ts';
 
 export class Activation extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'Activation';
   readonly activation: activations.Activation;
 

@@ -16,6 +16,8 @@ export interface ActivityRegularizationOptions extends Omit<LayerOptions, 'activ
 }
 
 export class ActivityRegularization extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'ActivityRegularization';
   readonly l1: number;
   readonly l2: number;

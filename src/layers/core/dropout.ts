@@ -15,6 +15,8 @@ export interface DropoutOptions extends LayerOptions {
 }
 
 export class Dropout extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'Dropout';
   readonly rate: number;
   readonly noiseShape: (number | null)[] | null;

@@ -187,6 +187,16 @@ export class EinsumDense extends Layer {
     this.inputSpec = new InputSpec({ ndim: shape.length });
   }
 
+  /**
+   * Keras's compute_output_shape: the full output shape from the equation,
+   * where a dim given as null in `outputShape` stays null (unknown) even if
+   * the input knows it. (The default would trace `call` and report the
+   * concrete size, which differs from what Keras reports and records.)
+   */
+  override computeOutputShape(inputShape: InputShape): Shape {
+    return analyzeEinsumDense(this.equation, this.biasAxes, inputShape as Shape, this.partialOutputShape, `EinsumDense '${this.name}'`).outputShape;
+  }
+
   override call(inputs: Tensor): Tensor {
     const unknown = inputs.shape.filter((d) => d === null).length;
     let y = unknown > 1 ? this.einsumUnknownDims(inputs, this.kernel.value) : ops.einsum(this.equation, inputs, this.kernel);

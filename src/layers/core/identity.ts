@@ -3,6 +3,8 @@ import { registerBuiltin, type Config } from '../../serialization/registry.ts';
 import { Layer, type LayerOptions, baseOptionsFromConfig } from '../layer.ts';
 
 export class Identity extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'Identity';
 
   constructor(options: LayerOptions = {}) {

@@ -16,6 +16,8 @@ export interface MaskingOptions extends LayerOptions {
 }
 
 export class Masking extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'Masking';
   readonly maskValue: number;
 

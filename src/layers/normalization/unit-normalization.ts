@@ -10,6 +10,8 @@ export interface UnitNormalizationOptions extends LayerOptions {
 }
 
 export class UnitNormalization extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'UnitNormalization';
   /** As given: an integer or a list (Keras keeps the form in its config). */
   readonly axis: number | number[];

@@ -28,6 +28,8 @@ type GlobalPoolingConstructor = new (options: BaseGlobalPoolingOptions) => BaseG
 
 /** Keras's BaseGlobalPooling; use the 1-D, 2-D and 3-D classes. */
 export abstract class BaseGlobalPooling extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   readonly rank: number;
   readonly dataFormat: DataFormat;
   readonly keepdims: boolean;

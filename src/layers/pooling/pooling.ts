@@ -32,6 +32,8 @@ type PoolingConstructor = new (poolSize: number | readonly number[], options: Ba
 
 /** The N-D pooling layer (Keras's BasePooling); use the 1-D and 2-D classes. */
 export abstract class BasePooling extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   readonly rank: number;
   readonly poolMode: 'max' | 'average';
   readonly poolSize: number[];

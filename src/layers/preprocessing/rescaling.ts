@@ -4,9 +4,10 @@
  * are numbers, or lists of numbers that broadcast against the last axis
  * (per channel).
  *
- * Config: numbers are written as numbers; lists as Keras writes NumPy arrays
- * (`{class_name: '__numpy__', config: {value, dtype}}`). Both forms, and
- * plain lists, are read back.
+ * Config: numbers are written as numbers and lists as lists, as Keras writes
+ * Python numbers and lists; a value read from Keras's NumPy form
+ * (`{class_name: '__numpy__', config: {value, dtype}}`) is written back in
+ * that form. All three forms are read.
  */
 import type { Tensor } from '../../tensor/tensor.ts';
 import { tensor } from '../../tensor/create.ts';
@@ -33,8 +34,19 @@ function readValue(value: unknown): unknown {
   return value;
 }
 
-function writeValue(value: RescalingValue): unknown {
-  return typeof value === 'number' ? value : { class_name: '__numpy__', config: { value: [...value], dtype: 'float32' } };
+/** Whether a config value is Keras's NumPy / tensor form. */
+function isArrayObject(value: unknown): boolean {
+  const v = value as { class_name?: unknown } | null;
+  return !!v && typeof v === 'object' && !Array.isArray(v) && (v.class_name === '__numpy__' || v.class_name === '__tensor__');
+}
+
+// Keras serializes scale/offset with serialize_keras_object, which writes a
+// Python list as a plain list (only NumPy arrays become `__numpy__`). Strata
+// wrote every list as `__numpy__`, so its configs differed from Keras's for
+// the usual list argument; lists now stay lists unless read as NumPy arrays.
+function writeValue(value: RescalingValue, asNumpy: boolean): unknown {
+  if (typeof value === 'number') return value;
+  return asNumpy ? { class_name: '__numpy__', config: { value: [...value], dtype: 'float32' } } : [...value];
 }
 
 export interface RescalingOptions extends LayerOptions {
@@ -46,6 +58,8 @@ export class Rescaling extends Layer {
   static override readonly className = 'Rescaling';
   readonly scale: RescalingValue;
   readonly offset: RescalingValue;
+  /** Which of scale / offset were read from Keras's NumPy form (written back the same way). */
+  #numpyForm = { scale: false, offset: false };
 
   constructor(scale: RescalingValue, options: RescalingOptions = {}) {
     super(options);
@@ -64,11 +78,13 @@ export class Rescaling extends Layer {
   }
 
   override getConfig(): Config {
-    return { ...super.getConfig(), scale: writeValue(this.scale), offset: writeValue(this.offset) };
+    return { ...super.getConfig(), scale: writeValue(this.scale, this.#numpyForm.scale), offset: writeValue(this.offset, this.#numpyForm.offset) };
   }
 
   static override fromConfig(config: Config): Rescaling {
-    return new Rescaling(readValue(config.scale) as RescalingValue, { ...baseOptionsFromConfig(config), offset: (readValue(config.offset) ?? 0) as RescalingValue });
+    const layer = new Rescaling(readValue(config.scale) as RescalingValue, { ...baseOptionsFromConfig(config), offset: (readValue(config.offset) ?? 0) as RescalingValue });
+    layer.#numpyForm = { scale: isArrayObject(config.scale), offset: isArrayObject(config.offset) };
+    return layer;
   }
 }
 registerBuiltin('keras.layers', Rescaling);

@@ -16,6 +16,8 @@ export interface GaussianDropoutOptions extends LayerOptions {
 }
 
 export class GaussianDropout extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'GaussianDropout';
   readonly rate: number;
   readonly seed: number | null;

@@ -14,6 +14,8 @@ export interface GaussianNoiseOptions extends LayerOptions {
 }
 
 export class GaussianNoise extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'GaussianNoise';
   readonly stddev: number;
   readonly seed: number | null;

@@ -24,6 +24,8 @@ export interface SpatialDropout2DOptions extends SpatialDropoutOptions {
 }
 
 abstract class BaseSpatialDropout extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   readonly rate: number;
   readonly seed: number | null;
   readonly seedGenerator: random.SeedGenerator;

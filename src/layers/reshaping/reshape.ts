@@ -23,6 +23,8 @@ function repeatRows(t: Tensor, r: number): Tensor {
 }
 
 export class Reshape extends Layer {
+  /** Keras builds it in its constructor (`_build_at_init`): no build_config in its serialized form. */
+  static override readonly builtAtInit: boolean = true;
   static override readonly className = 'Reshape';
   readonly targetShape: number[];
 
