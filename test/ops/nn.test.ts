@@ -470,6 +470,36 @@ describe('nn: ONNX lowering matches the eager kernel', () => {
       assertClose(ga, dispatch1(nnOps.avgPool2dGrad, [dy], gAttrs), tol32, 'avgPool2dGrad');
     });
   }
+  it('maxPool2dGrad over tiling windows (pool = strides) lowers without MaxPool indices, and gives the first maximum of each window dy, ties included', async () => {
+    // Few distinct values, so most windows hold ties; the eager kernel gives dy to the first maximum (as TensorFlow).
+    const tied = (shape: number[], seed: number, dtype: 'float32' | 'float64' = 'float32') => {
+      const r = randomTensor(shape, seed, 0, 3, 'float64');
+      const values = Array.from(r.dataSync() as ArrayLike<number>, (v) => Math.floor(v));
+      return new Tensor(shape, dtype, dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values));
+    };
+    const cases: { x: number[]; attrs: Pool2dAttrs; dtype?: 'float32' | 'float64' }[] = [
+      { x: [3, 6, 8, 2], attrs: { poolSize: [2, 2], strides: [2, 2], padding: 'valid' } },
+      { x: [2, 7, 5, 3], attrs: { poolSize: [2, 2], strides: [2, 2], padding: 'valid' } }, // rows and columns no window covers
+      { x: [2, 6, 6, 1], attrs: { poolSize: [3, 3], strides: [3, 3], padding: 'same' } },
+      { x: [2, 6, 5, 2], attrs: { poolSize: [2, 1], strides: [2, 1], padding: 'valid' } },
+      { x: [1, 4, 4, 2], attrs: { poolSize: [2, 2], strides: [2, 2], padding: 'valid' }, dtype: 'float64' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const x = tied(c.x, 10 + i, c.dtype);
+      const dy = randomTensor(dispatch1(nnOps.maxPool2d, [x], c.attrs).shape as number[], 20 + i, -1, 1, c.dtype ?? 'float32');
+      const expected = dispatch1(nnOps.maxPool2dGrad, [x, dy], c.attrs);
+      const [g] = await runLowered(nnOps.maxPool2dGrad, [x, dy], c.attrs);
+      assert.deepEqual([...g.dataSync()], [...expected.dataSync()], `case ${i}: ${JSON.stringify(c)}`);
+      // An unknown batch keeps the fast path.
+      const [gb] = await runLoweredWithTypes(nnOps.maxPool2dGrad, [x, dy], [{ shape: [null, ...c.x.slice(1)], dtype: x.dtype }, { shape: [null, ...dy.shape.slice(1)], dtype: x.dtype }], c.attrs);
+      assert.deepEqual([...gb.dataSync()], [...expected.dataSync()], `case ${i} with an unknown batch`);
+      const b = new OnnxGraphBuilder();
+      nnOps.maxPool2dGrad.toOnnx!(b, ['x', 'dy'], c.attrs, { inputs: [x, dy], outputs: [{ shape: x.shape, dtype: x.dtype }] });
+      const types = b.nodes.map((n) => n.opType);
+      assert.ok(!types.includes('ScatterElements') && !types.includes('MaxPool'), `case ${i}: ${types.join(' ')}`);
+    }
+  });
+
   it('maxPool2d and maxPool2dGrad in float64', async () => {
     const attrs = { poolSize: [3, 3], strides: [2, 2], padding: 'same' as const };
     const x = f64([1, 5, 5, 2], 1), dy = f64([1, 3, 3, 2], 2);

@@ -185,6 +185,47 @@ const avgPoolGrad = (dy: Tensor, attrs: Pool2dAttrs, inputSize: number[]): Tenso
 
 // ------------------------------------------------------------ lowering helpers
 
+/**
+ * maxPool2dGrad for windows that tile the input (strides = poolSize, 'valid'
+ * padding, or 'same' where the size divides). Each of the ph*pw positions of
+ * a window is one strided slice of the input; the first slice equal to the
+ * window's maximum takes dy (as the eager kernel does on ties), and the
+ * pieces are interleaved back. ONNX Runtime's MaxPool with an Indices output
+ * plus ScatterElements, the general path, cost about a third of a small
+ * CNN's training step; this is a few passes of elementwise ops, with no
+ * transposes. Needs known height, width and channels (the batch may be
+ * unknown); null otherwise.
+ */
+function maxPoolGradByWindows(b: OnnxEmitter, x: string, dy: string, { shape, dtype }: TensorType, { poolSize, strides, padding }: Pool2dAttrs): string | null {
+  const [, h, w, c] = shape;
+  const [ph, pw] = poolSize;
+  if (h === null || w === null || c === null || strides[0] !== ph || strides[1] !== pw || ph * pw > 16) return null;
+  if (padding === 'same' && (h % ph !== 0 || w % pw !== 0)) return null;
+  const [ho, wo] = [Math.floor(h / ph), Math.floor(w / pw)];
+  if (ho === 0 || wo === 0) return null;
+  const [hc, wc] = [ho * ph, wo * pw];
+  // Window position (a, b) of every window: x[:, a::ph, b::pw, :] over the covered rows and columns.
+  const slices: string[] = [];
+  for (let a = 0; a < ph; a++) {
+    for (let bb = 0; bb < pw; bb++) slices.push(b.op('Slice', [x, b.int64s([a, bb]), b.int64s([hc, wc]), b.int64s([1, 2]), b.int64s([ph, pw])]));
+  }
+  const max = slices.length === 1 ? slices[0] : b.op('Max', slices);
+  const zero = b.scalar(0, dtype);
+  let taken: string | null = null;
+  const pieces = slices.map((slice) => {
+    const equal = b.op('Equal', [slice, max]);
+    const first = taken === null ? equal : b.op('And', [equal, b.op('Not', [taken])]);
+    taken = taken === null ? equal : b.op('Or', [taken, equal]);
+    return b.op('Reshape', [b.op('Where', [first, dy, zero]), b.int64s([-1, ho, 1, wo, 1, c])]);
+  });
+  const rows = Array.from({ length: ph }, (_, a) => (pw === 1 ? pieces[a] : b.op('Concat', pieces.slice(a * pw, (a + 1) * pw), { axis: 4 })));
+  const tiled = ph === 1 ? rows[0] : b.op('Concat', rows, { axis: 2 });
+  const back = b.op('Reshape', [tiled, b.int64s([-1, hc, wc, c])]);
+  // 'valid' drops the rows and columns that no window covers; their gradient is zero.
+  return hc < h || wc < w ? b.op('Pad', [back, b.int64s([0, 0, 0, 0, 0, h - hc, w - wc, 0])]) : back;
+}
+
+
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 const NCHW_TO_NHWC = [0, 2, 3, 1];
 /** [kh, kw, cg, O] -> [O, cg, kh, kw] (ONNX Conv's weight; also ConvTranspose's [C_in, C_out/group, kh, kw]). */
@@ -493,8 +534,11 @@ export const nnOps = defineOps<NnOpsAttrs>()({
     },
     kernel: ([x, dy], attrs) => [maxPool2dGradValues(x.values, dy.values, poolGeometry(x.shape, attrs.poolSize, attrs.strides, attrs.padding), x.dtype)],
     grad: nonDifferentiable('second-order gradient of maxPool is not implemented'),
-    // MaxPool's Indices index the flattened NCHW input; scatter-add dy there.
+    // Non-overlapping windows (the usual pool 2 / stride 2) take the fast path; otherwise
+    // MaxPool's Indices index the flattened NCHW input and dy is scatter-added there.
     toOnnx: (b, [x, dy], attrs, { inputs: [tx] }) => {
+      const fast = maxPoolGradByWindows(b, x, dy, tx, attrs);
+      if (fast !== null) return [fast];
       if (needsDynamicPad(tx.shape, attrs.strides, attrs.padding)) {
         throw new OpError('maxPool2dGrad', `cannot lower with padding='same', strides > 1 and unknown spatial dimensions (inputs ${formatShape(tx.shape)}): the pooling indices would point into a padded copy. Trace with known height and width.`);
       }
