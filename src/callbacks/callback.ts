@@ -14,6 +14,11 @@ export interface TrainingModel {
   setWeights(values: readonly import('../tensor/tensor.ts').Tensor[]): void;
   /** The optimizer's learning rate (read and set by schedulers). */
   learningRate?: number;
+  /**
+   * The compiled metrics (name and Keras class name), which mode 'auto' of
+   * EarlyStopping / ReduceLROnPlateau / ModelCheckpoint consults as Keras does.
+   */
+  readonly metrics?: readonly { readonly name: string; label?(): string }[];
   save?(path: string): Promise<void>;
   saveWeights?(path: string): Promise<void>;
   loadWeights?(path: string): Promise<void>;

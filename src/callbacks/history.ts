@@ -7,9 +7,12 @@ export class History extends Callback {
   /** Per metric name, the value at the end of each epoch. */
   history: Record<string, number[]> = {};
 
+  /**
+   * Keras resets only `epoch` here; `history` keeps growing if the same
+   * History object sees another training run (Strata cleared both).
+   */
   override async onTrainBegin(): Promise<void> {
     this.epoch = [];
-    this.history = {};
   }
 
   override async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {

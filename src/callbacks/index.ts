@@ -9,7 +9,7 @@ export type { EarlyStoppingOptions } from './early-stopping.ts';
 export { ReduceLROnPlateau, LearningRateScheduler } from './schedulers.ts';
 export type { ReduceLROnPlateauOptions } from './schedulers.ts';
 export { TerminateOnNaN, CSVLogger, LambdaCallback } from './misc.ts';
-export type { CSVLoggerOptions, LambdaCallbackOptions } from './misc.ts';
+export type { CSVLoggerOptions, LambdaCallbackOptions, TerminateOnNaNOptions } from './misc.ts';
 export { ModelCheckpoint, BackupAndRestore, formatFilepath } from './checkpoint.ts';
 export type { ModelCheckpointOptions, BackupAndRestoreOptions } from './checkpoint.ts';
 export { TensorBoard } from './tensorboard.ts';

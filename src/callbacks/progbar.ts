@@ -6,6 +6,7 @@
  * logs) it prints one line per epoch.
  */
 import { Callback, type Logs } from './callback.ts';
+import { pyFormat } from './pyformat.ts';
 
 export interface ProgbarOptions {
   /** Where to write (default process.stdout). */
@@ -21,15 +22,28 @@ function formatDuration(seconds: number): string {
 }
 
 function formatPerStep(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(0)}s/step`;
+  // Keras: seconds from 1s (and for exactly 0), else ms from 1ms, else us.
+  if (ms >= 1000 || ms === 0) return `${(ms / 1000).toFixed(0)}s/step`;
   if (ms >= 1) return `${Math.round(ms)}ms/step`;
   return `${Math.round(ms * 1000)}us/step`;
 }
 
-export function formatLogs(logs: Logs): string {
-  return Object.entries(logs)
-    .sort(([a], [b]) => (a.startsWith('val_') === b.startsWith('val_') ? a.localeCompare(b) : a.startsWith('val_') ? 1 : -1))
-    .map(([k, v]) => ` - ${k}: ${Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(4)}`)
+/**
+ * ` - name: value` for each entry, in the order given. Keras keeps the order
+ * in which the keys first appeared (batch logs, then the epoch's new keys);
+ * Strata sorted them with val_ last. Values above 1e-3 in magnitude get 4
+ * decimals, the rest (0 included) Python's '.4e' ('0.0000e+00'); Strata
+ * wrote 0 as '0.0000' and exponents with one digit. Verbose 2 compares the
+ * signed value (`avg > 1e-3`), as Keras does, so negatives get '.4e' there.
+ */
+export function formatLogs(logs: Logs, order: readonly string[] = Object.keys(logs), verbose = 1): string {
+  return order
+    .filter((k) => logs[k] !== undefined)
+    .map((k) => {
+      const v = logs[k];
+      const big = verbose === 2 ? v > 1e-3 : Math.abs(v) > 1e-3;
+      return ` - ${k}: ${pyFormat(v, big ? '.4f' : '.4e', false)}`;
+    })
     .join('');
 }
 
@@ -41,6 +55,8 @@ export class ProgbarLogger extends Callback {
   private seen = 0;
   private mode: 'train' | 'test' | 'predict' = 'train';
   private testStart = 0;
+  /** Log keys in order of first appearance this epoch (Keras's display order). */
+  private order: string[] = [];
 
   constructor(options: ProgbarOptions = {}) {
     super();
@@ -61,19 +77,25 @@ export class ProgbarLogger extends Callback {
       bar = this.stream.isTTY ? `\x1b[32m${'━'.repeat(done)}\x1b[0m\x1b[37m${'━'.repeat(width - done)}\x1b[0m` : '━'.repeat(done) + '─'.repeat(width - done);
     }
     const perStep = step > 0 ? elapsedMs / step : 0;
+    for (const k of Object.keys(logs)) if (!this.order.includes(k)) this.order.push(k);
     const time = final || !total ? formatDuration(elapsedMs / 1000) : formatDuration(((total - step) * perStep) / 1000);
-    return `${count} ${bar} ${time} ${formatPerStep(perStep)}${formatLogs(logs)}`;
+    // Keras's verbose=2 line: '2/2 - 0s - 4us/step - loss: 0.2500'.
+    if (this.params.verbose === 2) return `${count} - ${formatDuration(elapsedMs / 1000)} - ${formatPerStep(perStep)}${formatLogs(logs, this.order, 2)}`;
+    return `${count} ${bar} ${time} ${formatPerStep(perStep)}${formatLogs(logs, this.order)}`;
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {
     this.mode = 'train';
     this.epochStart = performance.now();
     this.seen = 0;
-    if (this.params.verbose > 0) this.stream.write(`Epoch ${epoch + 1}/${this.params.epochs}\n`);
+    this.order = [];
+    // Keras prints the epoch header only when there is more than one epoch.
+    if (this.params.verbose > 0 && this.params.epochs > 1) this.stream.write(`Epoch ${epoch + 1}/${this.params.epochs}\n`);
   }
 
   override async onTrainBatchEnd(batch: number, logs: Logs = {}): Promise<void> {
     this.seen = batch + 1;
+    for (const k of Object.keys(logs)) if (!this.order.includes(k)) this.order.push(k);
     if (!this.live) return;
     const now = performance.now();
     if (now - this.lastUpdate < this.interval && this.seen !== this.params.steps) return;
@@ -93,6 +115,7 @@ export class ProgbarLogger extends Callback {
     this.mode = 'test';
     this.testStart = performance.now();
     this.seen = 0;
+    this.order = [];
   }
 
   override async onTestBatchEnd(batch: number, logs: Logs = {}): Promise<void> {

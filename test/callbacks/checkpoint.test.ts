@@ -63,7 +63,7 @@ describe('BackupAndRestore', () => {
     const resumed = join(base, 'resumed.json');
     const killed = run(join(base, 'b'), resumed, 'kill');
     assert.equal(killed.signal, 'SIGKILL');
-    assert.ok(existsSync(join(base, 'b', 'training_state.json')), 'the backup survived the kill');
+    assert.ok(existsSync(join(base, 'b', 'training_metadata.json')), 'the backup survived the kill');
     const r2 = run(join(base, 'b'), resumed, 'normal');
     assert.equal(r2.status, 0, r2.stderr);
     const a = JSON.parse(readFileSync(whole, 'utf8'));
