@@ -58,6 +58,22 @@ console.log(JSON.stringify({ eager: Array.from(eager.dataSync()), compiled: Arra
     assert.ok(result.same < 1e-6, `the reloaded .h5 model predicts the same (max diff ${result.same})`);
   });
 
+  it('npm pack puts dist/ in the tarball (.gitignore lists dist/; without "files" npm would leave it out), and everything exports and bin name', () => {
+    // A copy of the packaging files with stand-ins for the sources: what npm pack selects.
+    const packDir = mkdtempSync(join(tmpdir(), 'strata-pack-'));
+    for (const file of ['package.json', '.gitignore']) writeFileSync(join(packDir, file), readFileSync(join(root, file)));
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>>; bin: Record<string, string> };
+    const named = [...Object.values(manifest.exports).flatMap((e) => Object.values(e)), ...Object.values(manifest.bin), './src/cli/main.ts'].map((p) => p.replace(/^\.\//, ''));
+    for (const p of named) {
+      mkdirSync(dirname(join(packDir, p)), { recursive: true });
+      writeFileSync(join(packDir, p), '');
+    }
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packDir, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, `${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
+    const packed = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+    for (const p of named) assert.ok(packed.includes(p), `${p} is in the tarball (it has ${packed.join(', ')})`);
+  });
+
   it("type-checks a TypeScript user's code against dist/*.d.ts with default strict settings", () => {
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true } }));
     writeFileSync(

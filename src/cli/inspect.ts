@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import * as strata from '../index.ts';
 import { signatureOf } from '../saving/onnx-export.ts';
+import { parseJson, stringifyJson, uniqueNames } from '../serving/codec.ts';
 import { parseOptions } from './options.ts';
 
 const SUMMARY_HELP = `Usage: strata summary MODEL [options]
@@ -45,7 +46,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const model = (await strata.saving.loadModel(modelPath)) as strata.Model;
   let body: unknown;
   try {
-    body = JSON.parse(await readFile(inputPath, 'utf8'));
+    body = parseJson(await readFile(inputPath, 'utf8'));
   } catch (e) {
     throw new Error(`strata predict: ${inputPath} is not a JSON file (${(e as Error).message}).`);
   }
@@ -61,8 +62,8 @@ export async function predictCommand(argv: string[]): Promise<number> {
   })();
   const result = await model.predict(request.inputs.length === 1 ? request.inputs[0] : request.inputs, { batchSize: (parsed.options['--batch-size'] as number | undefined) ?? 32, verbose: 0 });
   const outputs = result instanceof strata.Tensor ? [result] : Array.isArray(result) ? result : Object.values(result);
-  signature.outputNames = result instanceof strata.Tensor || Array.isArray(result) ? sig.outputNames(outputs.length) : Object.keys(result);
+  signature.outputNames = result instanceof strata.Tensor || Array.isArray(result) ? uniqueNames(sig.outputNames(outputs.length)) : Object.keys(result);
   const lists = outputs.map((t) => t.arraySync() as unknown[]);
-  process.stdout.write(`${JSON.stringify(strata.serving.encodePredictResponse(lists, signature, request.format, 0, request.rows))}\n`);
+  process.stdout.write(`${stringifyJson(strata.serving.encodePredictResponse(lists, signature, request.format, 0, request.rows))}\n`);
   return 0;
 }

@@ -48,6 +48,7 @@ const TFJS_LOSSES: Record<string, string> = {
   sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
   binary_crossentropy: 'binary_crossentropy',
   kl_divergence: 'kullback_leibler_divergence',
+  kldivergence: 'kullback_leibler_divergence', // the class KLDivergence, snake-cased
   kld: 'kullback_leibler_divergence',
   kullback_leibler_divergence: 'kullback_leibler_divergence',
   poisson: 'poisson',
@@ -56,11 +57,27 @@ const TFJS_LOSSES: Record<string, string> = {
 /** Loss options that tfjs-layers' loss functions have fixed (anything else changes the loss). */
 const DEFAULT_LOSS_OPTIONS: Record<string, unknown> = { reduction: 'sum_over_batch_size', from_logits: false, label_smoothing: 0, axis: -1, ignore_class: null };
 
-/** Metric names tfjs-layers resolves after camel-casing them. */
-const TFJS_METRICS = new Set([
-  'accuracy', 'acc', 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy', 'binary_crossentropy', 'categorical_crossentropy',
-  'sparse_categorical_crossentropy', 'mse', 'mae', 'mape', 'mean_squared_error', 'mean_absolute_error', 'mean_absolute_percentage_error', 'precision', 'recall',
-]);
+/**
+ * Keras metric names → the names tfjs-layers 4.22 compiles after camel-casing
+ * them: 'accuracy'/'acc' (resolved by the loss, as in Keras) and the keys of its
+ * metricsMap. It has no sparseCategoricalAccuracy, binaryCrossentropy, recall or
+ * long-form meanSquaredError metrics: an unknown name makes loadLayersModel throw.
+ */
+const TFJS_METRICS: Record<string, string> = {
+  accuracy: 'accuracy',
+  acc: 'acc',
+  binary_accuracy: 'binary_accuracy',
+  categorical_accuracy: 'categorical_accuracy',
+  categorical_crossentropy: 'categorical_crossentropy',
+  sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
+  mse: 'mse',
+  mean_squared_error: 'mse',
+  mae: 'mae',
+  mean_absolute_error: 'mae',
+  mape: 'mape',
+  mean_absolute_percentage_error: 'mape',
+  precision: 'precision',
+};
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
@@ -100,8 +117,9 @@ function tfjsMetrics(metrics: unknown, dropped: string[]): string[] | undefined 
   }
   const kept: string[] = [];
   for (const m of metrics) {
-    if (typeof m === 'string' && TFJS_METRICS.has(m)) kept.push(m);
-    else dropped.push(typeof m === 'string' ? `'${m}'` : `${(m as { name?: string })?.name ?? 'a metric object'}`);
+    if (typeof m === 'string' && Object.hasOwn(TFJS_METRICS, m)) {
+      if (!kept.includes(TFJS_METRICS[m])) kept.push(TFJS_METRICS[m]);
+    } else dropped.push(typeof m === 'string' ? `'${m}'` : `${(m as { name?: string })?.name ?? 'a metric object'}`);
   }
   return kept;
 }

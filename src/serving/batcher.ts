@@ -78,21 +78,34 @@ export class Batcher {
   }
 
   async #runBatch(batch: Pending[]): Promise<void> {
+    let outputs: unknown[][];
     try {
       const inputs = batch.length === 1 ? batch[0].request.inputs : batch[0].request.inputs.map((_, i) => concatenate(batch.map((p) => p.request.inputs[i]), 0));
-      const outputs = await this.run(inputs);
-      this.stats.batches++;
-      let start = 0;
-      for (const p of batch) {
-        const end = start + p.request.rows;
-        p.resolve(outputs.map((o) => o.slice(start, end)));
-        this.stats.requests++;
-        this.stats.rows += p.request.rows;
-        start = end;
-      }
+      outputs = await this.run(inputs);
     } catch (e) {
-      // One failing batch fails its requests only; the server goes on with the next.
-      for (const p of batch) p.reject(e);
+      if (batch.length === 1) {
+        batch[0].reject(e);
+        return;
+      }
+      // One request's values (an index out of range, say) must not fail the
+      // requests that happened to share its batch: run each on its own.
+      for (const p of batch) await this.#runBatch([p]);
+      return;
+    }
+    const rows = batch.reduce((n, p) => n + p.request.rows, 0);
+    if (!outputs.every((o) => Array.isArray(o) && o.length === rows)) {
+      const error = new Error(`the model's outputs must have the batch dimension first (${rows} rows); got ${outputs.map((o) => (Array.isArray(o) ? `${o.length} rows` : 'a scalar')).join(', ')}.`);
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.stats.batches++;
+    let start = 0;
+    for (const p of batch) {
+      const end = start + p.request.rows;
+      p.resolve(outputs.map((o) => o.slice(start, end)));
+      this.stats.requests++;
+      this.stats.rows += p.request.rows;
+      start = end;
     }
   }
 }

@@ -20,7 +20,7 @@ import { fn } from '../graph/function.ts';
 import type { Layer } from '../layers/layer.ts';
 import { signatureOf } from '../saving/onnx-export.ts';
 import { Batcher } from './batcher.ts';
-import { BadRequestError, decodePredictRequest, encodePredictResponse, signatureMetadata, type ServingSignature } from './codec.ts';
+import { BadRequestError, decodePredictRequest, encodePredictResponse, parseJson, signatureMetadata, stringifyJson, uniqueNames, type ServingSignature } from './codec.ts';
 
 export interface ServeOptions {
   /** Default 8501 (TF Serving's REST port); 0 picks a free port. */
@@ -49,23 +49,40 @@ export interface ModelServer {
   readonly url: string;
   /** Compiled calls made, and the requests and rows they served (batching shows as requests > batches). */
   readonly stats: { batches: number; requests: number; rows: number };
-  /** Stops accepting connections and closes the open ones. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, answers the requests already received (up to
+   * `closeTimeoutMs`, default 10 s; then their connections are closed), and
+   * closes idle connections.
+   */
+  close(options?: { closeTimeoutMs?: number }): Promise<void>;
 }
 
 class RunningServer implements ModelServer {
+  #closing: Promise<void> | null = null;
+
   constructor(
     private readonly server: Server,
     readonly modelName: string,
     private readonly batcher: Batcher,
-  ) {}
+    private readonly inFlight: Set<ServerResponse>,
+  ) {
+    this.#address = server.address() as AddressInfo;
+  }
+
+  /** True once close() was called: responses then end their connections. */
+  get closing(): boolean {
+    return this.#closing !== null;
+  }
+
+  // Read once while listening: server.address() is null after close.
+  readonly #address: AddressInfo;
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.#address.port;
   }
 
   get url(): string {
-    const { address, family } = this.server.address() as AddressInfo;
+    const { address, family } = this.#address;
     const host = family === 'IPv6' ? `[${address}]` : address;
     return `http://${host}:${this.port}/v1/models/${this.modelName}`;
   }
@@ -74,11 +91,21 @@ class RunningServer implements ModelServer {
     return { ...this.batcher.stats };
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.close((e) => (e ? reject(e) : resolve()));
-      this.server.closeAllConnections();
+  close(options: { closeTimeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve, reject) => {
+      // Requests in flight (reading their body, waiting for a batch, running) are
+      // still answered, with 'connection: close'; idle keep-alive connections close now.
+      const force = setTimeout(() => this.server.closeAllConnections(), options.closeTimeoutMs ?? 10_000);
+      force.unref();
+      this.server.close((e) => {
+        clearTimeout(force);
+        if (e) reject(e);
+        else resolve();
+      });
+      this.server.closeIdleConnections();
+      if (this.inFlight.size === 0) this.server.closeAllConnections();
     });
+    return this.#closing;
   }
 }
 
@@ -115,7 +142,8 @@ function servingFunction(model: Layer, options: ServeOptions) {
   const signature: ServingSignature = {
     specs: sig.specs,
     inputNames: sig.inputNames,
-    outputNames: keyed ? Object.keys(probe as object) : sig.outputNames(outputSpecs.length),
+    // Two outputs of one layer would share a name (and a key in the responses).
+    outputNames: keyed ? Object.keys(probe as object) : uniqueNames(sig.outputNames(outputSpecs.length)),
   };
   const run = async (inputs: Tensor[]): Promise<unknown[][]> => {
     const outputs = outputList(await predict(...inputs), `model '${model.name}'`);
@@ -135,9 +163,10 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+function send(res: ServerResponse, status: number, body: unknown, closing: boolean): void {
+  if (res.destroyed || res.writableEnded) return; // the client went away
+  const text = stringifyJson(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
   res.end(text);
 }
 
@@ -154,6 +183,10 @@ export async function serve(model: Layer, options: ServeOptions = {}): Promise<M
   const { signature, outputSpecs, run } = servingFunction(model, options);
   const batcher = new Batcher(run, maxBatchSize);
 
+  const inFlight = new Set<ServerResponse>();
+  let running: RunningServer | undefined;
+  const reply = (res: ServerResponse, status: number, body: unknown) => send(res, status, body, running?.closing ?? false);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const m = ROUTE.exec(path);
@@ -168,28 +201,34 @@ export async function serve(model: Layer, options: ServeOptions = {}): Promise<M
       const text = await readBody(req, maxBodyBytes);
       let body: unknown;
       try {
-        body = JSON.parse(text);
+        body = parseJson(text);
       } catch (e) {
         throw new HttpError(400, `the request body is not valid JSON (${(e as Error).message}).`);
       }
       const decoded = decodePredictRequest(body, signature);
       const outputs = await batcher.submit(decoded);
-      send(res, 200, encodePredictResponse(outputs, signature, decoded.format, 0, decoded.rows));
+      reply(res, 200, encodePredictResponse(outputs, signature, decoded.format, 0, decoded.rows));
       return;
     }
     if (req.method !== 'GET') throw new HttpError(405, `${path} takes GET, not ${req.method}.`);
     if (metadata) {
-      send(res, 200, { model_spec: { name: modelName, signature_name: '', version }, metadata: { signature_def: { signature_def: signatureMetadata(signature, outputSpecs) } } });
+      reply(res, 200, { model_spec: { name: modelName, signature_name: '', version }, metadata: { signature_def: { signature_def: signatureMetadata(signature, outputSpecs) } } });
       return;
     }
-    send(res, 200, { model_version_status: [{ version, state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
+    reply(res, 200, { model_version_status: [{ version, state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }] });
   };
 
   const server = createServer((req, res) => {
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // Closing: a connection whose response just finished is idle now; don't wait for its keep-alive timeout.
+      if (running?.closing) setImmediate(() => server.closeIdleConnections());
+    });
     handle(req, res).catch((e: unknown) => {
       const status = e instanceof HttpError ? e.status : e instanceof BadRequestError ? 400 : 500;
       const message = e instanceof Error ? e.message : String(e);
-      if (!res.headersSent) send(res, status, { error: message });
+      if (!res.headersSent) reply(res, status, { error: message });
       else res.end();
     });
   });
@@ -200,5 +239,6 @@ export async function serve(model: Layer, options: ServeOptions = {}): Promise<M
       resolve();
     });
   });
-  return new RunningServer(server, modelName, batcher);
+  running = new RunningServer(server, modelName, batcher, inFlight);
+  return running;
 }

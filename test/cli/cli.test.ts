@@ -68,6 +68,11 @@ describe('strata command line', () => {
       const got = JSON.parse(r.stdout) as { predictions: number[][] };
       got.predictions.flat().forEach((v, i) => assert.ok(Math.abs(v - expected.flat()[i]) < 1e-6, `${v} vs ${expected.flat()[i]}`));
     }
+    // TF Serving's JSON takes and gives NaN / Infinity tokens (JSON.stringify would write null).
+    writeFileSync(input, '{"instances": [[NaN, 1, 2], [Infinity, 0, 0]]}');
+    const nonFinite = cli('predict', path, input);
+    assert.equal(nonFinite.status, 0, nonFinite.stderr);
+    assert.equal(nonFinite.stdout.trim(), '{"predictions":[[NaN,NaN],[NaN,NaN]]}');
     writeFileSync(input, JSON.stringify({ instances: [[1, 2]] }));
     const bad = cli('predict', path, input);
     assert.notEqual(bad.status, 0);

@@ -107,6 +107,17 @@ describe('TF.js format: training config and optimizer state', () => {
     assert.equal((await loadInTfjs(join(dir, 'auc'))).optimizer.getClassName(), 'SGD');
   });
 
+  it("metrics are written under names tfjs-layers compiles (its metricsMap has no 'recall', 'meanSquaredError'...); the rest are left out", async () => {
+    const m = model(new strata.optimizers.SGD(), 'metric_names');
+    m.compile({ optimizer: 'sgd', loss: 'categorical_crossentropy', metrics: ['mean_squared_error', 'mae', 'mean_absolute_percentage_error', 'recall', 'sparse_categorical_accuracy', 'binary_crossentropy', 'categorical_accuracy'] });
+    const folder = join(dir, 'metric_names');
+    const { warnings } = await captureWarnings(() => m.save(folder, { format: 'tfjs' }));
+    assert.ok(warnings.some((w) => /cannot compile the metrics 'recall', 'sparse_categorical_accuracy', 'binary_crossentropy'/.test(w)), warnings.join('\n'));
+    assert.deepEqual(JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')).trainingConfig.metrics, ['mse', 'mae', 'mape', 'categorical_accuracy']);
+    const inTfjs = await loadInTfjs(folder);
+    assert.deepEqual(inTfjs.metricsNames, ['loss', 'mse', 'mae', 'mape', 'categoricalAccuracy']);
+  });
+
   it('includeOptimizer: false writes no training config', async () => {
     const m = model(new strata.optimizers.Adam(), 'plain');
     await m.trainOnBatch(x, y);

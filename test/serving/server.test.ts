@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as strata from '../../src/index.ts';
 import { Batcher, type BatchRequest } from '../../src/serving/batcher.ts';
-import { decodePredictRequest, type ServingSignature } from '../../src/serving/codec.ts';
+import { decodePredictRequest, parseJson, stringifyJson, type ServingSignature } from '../../src/serving/codec.ts';
+import { request as httpRequest } from 'node:http';
 
 const { layers } = strata;
 type Tensor = strata.Tensor;
@@ -115,6 +116,91 @@ describe('strata.serving: TensorFlow Serving REST API', () => {
     const stats = server.stats;
     assert.ok(stats.requests >= 12 && stats.batches <= stats.requests, JSON.stringify(stats));
   });
+
+  it('an empty signature_name means serving_default, as in TF Serving', async () => {
+    const r = await post(':predict', { signature_name: '', instances: [{ a: [1, 2, 3], b: [1, 2] }] });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  });
+});
+
+describe('strata.serving: values and outputs', () => {
+  const predictText = async (s: strata.serving.ModelServer, body: string) => {
+    const r = await fetch(`${s.url}:predict`, { method: 'POST', body });
+    return { status: r.status, text: await r.text() };
+  };
+
+  it('NaN, Infinity and -Infinity are tokens in requests and responses (TF Serving JSON conformance), not null', async () => {
+    const x = strata.Input({ shape: [2], name: 'x' });
+    const y = new layers.Lambda((t: Tensor) => strata.ops.log(t), { name: 'log' }).apply(x) as never;
+    const s = await strata.serving.serve(new strata.Model({ inputs: x, outputs: y, name: 'logs' }), { port: 0 });
+    try {
+      const r = await predictText(s, '{"instances": [[-1, 0], [NaN, Infinity]]}');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.text, '{"predictions":[[NaN,-Infinity],[NaN,Infinity]]}');
+      const cols = await predictText(s, '{"inputs": [[1, -Infinity]]}');
+      assert.equal(cols.text, '{"outputs":[[0,NaN]]}');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('integer inputs refuse fractions (400) instead of truncating them', async () => {
+    const ids = strata.Input({ shape: [2], name: 'ids', dtype: 'int32' });
+    const e = new layers.Embedding(5, 2, { name: 'emb' }).apply(ids) as never;
+    const s = await strata.serving.serve(new strata.Model({ inputs: ids, outputs: e, name: 'emb' }), { port: 0 });
+    try {
+      const r = await predictText(s, '{"instances": [[1.7, 2]]}');
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.text, /instances\[0\]\[0\]: 1\.7 is not an int32/);
+      assert.equal((await predictText(s, '{"instances": [[1, 2]]}')).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('two outputs of the same layer keep both (distinct names in the metadata and the predictions)', async () => {
+    const x = strata.Input({ shape: [2], name: 'x' });
+    const d = new layers.Dense(1, { name: 'd' }).apply(x) as never;
+    const s = await strata.serving.serve(new strata.Model({ inputs: x, outputs: [d, d] as never, name: 'twice' }), { port: 0 });
+    try {
+      const meta = (await (await fetch(`${s.url}/metadata`)).json()) as { metadata: { signature_def: { signature_def: { serving_default: { outputs: object } } } } };
+      assert.deepEqual(Object.keys(meta.metadata.signature_def.signature_def.serving_default.outputs), ['d', 'd_1']);
+      const r = JSON.parse((await predictText(s, '{"instances": [[1, 2]]}')).text) as { predictions: Record<string, number[]>[] };
+      assert.deepEqual(Object.keys(r.predictions[0]), ['d', 'd_1']);
+      assert.deepEqual(r.predictions[0].d, r.predictions[0].d_1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('close() answers the requests already received (here: one still sending its body) before it resolves', async () => {
+    const x = strata.Input({ shape: [2], name: 'x' });
+    const s = await strata.serving.serve(new strata.Model({ inputs: x, outputs: new layers.Dense(1).apply(x) as never, name: 'closing' }), { port: 0 });
+    const url = new URL(`${s.url}:predict`);
+    const body = '{"instances": [[1, 2], [3, 4]]}';
+    let sent!: () => void;
+    const headersSent = new Promise<void>((r) => (sent = r));
+    const response = new Promise<{ status: number | undefined; text: string }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 10), () => sent());
+      // The rest of the body comes after close() was called.
+      void headersSent.then(() => setTimeout(() => req.end(body.slice(10)), 200));
+    });
+    await headersSent;
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = s.close();
+    const r = await response;
+    assert.equal(r.status, 200, r.text);
+    assert.equal((JSON.parse(r.text) as { predictions: unknown[] }).predictions.length, 2);
+    await closed;
+    await assert.rejects(fetch(s.url), 'no longer listening');
+  });
 });
 
 describe('serving: request batching', () => {
@@ -141,6 +227,31 @@ describe('serving: request batching', () => {
     assert.deepEqual(batcher.stats, { batches: 4, requests: 5, rows: 11 });
   });
 
+  it("a request that fails a shared call does not fail the others: each is retried on its own", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const batcher = new Batcher(async ([x]) => {
+      if (calls++ === 0) await gate;
+      const values = Array.from(x.dataSync());
+      if (values.includes(99)) throw new Error('index 99 out of range');
+      return [Array.from({ length: x.shape[0] as number }, (_, i) => values[i * 2])];
+    }, 8);
+    const row = (v: number): BatchRequest => ({ inputs: [strata.tensor([[v, v]])], rows: 1 });
+    const first = batcher.submit(row(1));
+    const [good, bad, alsoGood] = [batcher.submit(row(2)), batcher.submit(row(99)), batcher.submit(row(3))].map((p) => p.then((v) => ({ ok: v }), (e: Error) => ({ error: e.message })));
+    release();
+    assert.deepEqual(await first, [[1]]);
+    assert.deepEqual(await good, { ok: [[2]] });
+    assert.deepEqual(await bad, { error: 'index 99 out of range' });
+    assert.deepEqual(await alsoGood, { ok: [[3]] });
+  });
+
+  it('a model output without the batch dimension is an error for its requests, not a crash', async () => {
+    const batcher = new Batcher(async () => [5 as unknown as unknown[]], 8);
+    await assert.rejects(batcher.submit(req(2)), /outputs must have the batch dimension first \(2 rows\); got a scalar/);
+  });
+
   it('a failing call fails its own requests only', async () => {
     let n = 0;
     const batcher = new Batcher(async ([x]) => {
@@ -149,6 +260,15 @@ describe('serving: request batching', () => {
     }, 8);
     await assert.rejects(batcher.submit(req(1)), /boom/);
     assert.deepEqual(await batcher.submit(req(2)), [[1, 1]]);
+  });
+});
+
+describe('serving: JSON with non-finite numbers', () => {
+  it('parseJson reads NaN/Infinity/-Infinity tokens but leaves strings alone; stringifyJson writes them', () => {
+    assert.deepEqual(parseJson('{"a": [NaN, -Infinity, 1e3], "s": "NaN and \\"Infinity\\"", "t": Infinity}'), { a: [Number.NaN, -Infinity, 1000], s: 'NaN and "Infinity"', t: Infinity });
+    assert.throws(() => parseJson('{"a": [Nope]}'), SyntaxError);
+    assert.throws(() => parseJson('{"a": NaN'), SyntaxError);
+    assert.equal(stringifyJson({ p: [[Number.NaN, Infinity, -Infinity, 0.5, -0]], s: 'x"y', b: true, n: null }), '{"p":[[NaN,Infinity,-Infinity,0.5,0]],"s":"x\\"y","b":true,"n":null}');
   });
 });
 
