@@ -287,10 +287,18 @@ export const elementwiseOps = defineOps<ElementwiseAttrs>()({
     row: (a, ai, as, b, bi, bs, o, oi, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.floor(a[ai] / b[bi]); },
     grad: piecewiseConstant('floorDivide'),
     // Integers: (a - mod(a, b)) / b is exact, and ONNX integer Div truncates. Floats: floor(a / b).
-    lower: (b, [x, y], _a, { inputs: [t] }) =>
-      isFloat(t.dtype)
+    // float32 divides in float64: the eager kernel floors the double quotient, and a float32
+    // quotient can round up onto an integer (5 / 0.1f is 49.9999993 in double, 50 in float32),
+    // which made the compiled floorDivide one larger than the eager one.
+    lower: (b, [x, y], _a, { inputs: [t] }) => {
+      if (t.dtype === 'float32') {
+        const wide = (v: string) => b.op('Cast', [v], { to: ONNX_TYPE.float64 });
+        return [b.op('Cast', [b.op('Floor', [b.op('Div', [wide(x), wide(y)])])], { to: ONNX_TYPE.float32 })];
+      }
+      return isFloat(t.dtype)
         ? [b.op('Floor', [b.op('Div', [x, y])])]
-        : [b.op('Div', [b.op('Sub', [x, b.op('Mod', [x, y], { fmod: 0 })]), y])],
+        : [b.op('Div', [b.op('Sub', [x, b.op('Mod', [x, y], { fmod: 0 })]), y])];
+    },
   }),
   mod: binary('mod', {
     dtypes: NUMERIC,
@@ -326,7 +334,14 @@ export const elementwiseOps = defineOps<ElementwiseAttrs>()({
       // d/db a^b = a^b log(a), taken as 0 where a <= 0 (as TensorFlow does).
       needsInputGrad[1] ? m.multiply(dy, m.where(m.greater(a, 0), m.multiply(y, m.log(m.where(m.greater(a, 0), a, 1))), 0)) : null,
     ],
-    lower: onnxBinary('Pow'),
+    // int32 goes through int64: ONNX Runtime's int32 Pow saturates on overflow (3^25 gave
+    // -2147483648), while the eager kernel wraps like NumPy (1180052131). int64 holds every
+    // power the eager kernel computes exactly (< 2^53); the cast back keeps the low 32 bits.
+    lower: (b, [x, y], _a, { inputs: [t] }) => {
+      if (t.dtype !== 'int32') return [b.op('Pow', [x, y])];
+      const wide = (v: string) => b.op('Cast', [v], { to: ONNX_TYPE.int64 });
+      return [b.op('Cast', [b.op('Pow', [wide(x), wide(y)])], { to: ONNX_TYPE.int32 })];
+    },
   }),
   maximum: binary('maximum', {
     dtypes: NUMERIC,

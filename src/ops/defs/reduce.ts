@@ -64,6 +64,20 @@ function lowerReduce(b: OnnxEmitter, opType: string, x: string, { axes, keepdims
   return b.op(opType, [x, b.int64s(axes)], { keepdims: keepdims ? 1 : 0 });
 }
 
+/**
+ * ReduceSum / ReduceProd for int32 go through int64. ONNX Runtime's int32
+ * ReduceSum and ReduceProd saturate on overflow (a sum of [2^31 - 1, 1, 5]
+ * gave 2147483647), while the eager kernel wraps around like NumPy and
+ * TensorFlow (-2147483643). Accumulating in int64 and casting back (which
+ * keeps the low 32 bits) wraps the same way: exactly for sums, and for
+ * products as far as the eager kernel is exact (|product| < 2^53).
+ */
+function lowerIntSafeReduce(b: OnnxEmitter, opType: string, x: string, attrs: ReduceAttrs, dtype: DType): string {
+  if (dtype !== 'int32' || attrs.axes.length === 0) return lowerReduce(b, opType, x, attrs);
+  const wide = lowerReduce(b, opType, b.op('Cast', [x], { to: ONNX_TYPE.int64 }), attrs);
+  return b.op('Cast', [wide], { to: ONNX_TYPE.int32 });
+}
+
 const NUMERIC: readonly DType[] = ['float32', 'float64', 'int32'];
 const BOOL: readonly DType[] = ['bool'];
 
@@ -118,7 +132,7 @@ export const reduceOps = defineOps<ReduceOpsAttrs>()({
     infer: inferReduce('sum', NUMERIC),
     kernel: ([x], { axes }, [out]) => [reduceValues(sumR, x.values, x.shape, axes, x.dtype, out.dtype)],
     grad: ({ inputs: [x], dys: [dy], attrs }) => [expandBack(dy, x, attrs)],
-    toOnnx: (b, [x], attrs) => [lowerReduce(b, 'ReduceSum', x, attrs)],
+    toOnnx: (b, [x], attrs, { inputs: [t] }) => [lowerIntSafeReduce(b, 'ReduceSum', x, attrs, t.dtype)],
   },
   max: {
     name: 'max',
@@ -159,7 +173,7 @@ export const reduceOps = defineOps<ReduceOpsAttrs>()({
       );
       return [m.multiply(expandBack(dy, x, attrs), g)];
     },
-    toOnnx: (b, [x], attrs) => [lowerReduce(b, 'ReduceProd', x, attrs)],
+    toOnnx: (b, [x], attrs, { inputs: [t] }) => [lowerIntSafeReduce(b, 'ReduceProd', x, attrs, t.dtype)],
   },
   any: {
     name: 'any',

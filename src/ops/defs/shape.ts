@@ -45,6 +45,16 @@ export function reshapeTarget(op: string, from: readonly Dim[], to: readonly num
   return [...to];
 }
 
+/**
+ * The stored value of `value` as `dtype`. For bool it is `value != 0` (NaN is
+ * true), as in NumPy and as `cast` does: filling a Uint8Array with 0.5 stored
+ * 0 (false) eagerly while the lowering's bool constant was true, so
+ * fullLike(x, 0.5, 'bool') differed between eager and compiled code.
+ */
+function fillValue(value: number, dtype: DType): number {
+  return dtype === 'bool' ? (value !== 0 ? 1 : 0) : value;
+}
+
 export const shapeOps = defineOps<ShapeOpsAttrs>()({
   reshape: {
     name: 'reshape',
@@ -144,11 +154,11 @@ export const shapeOps = defineOps<ShapeOpsAttrs>()({
     infer: ([ref], { dtype }) => [{ shape: ref.shape, dtype }],
     kernel: ([ref], { value, dtype }) => {
       const out = allocate(dtype, ref.values.length);
-      if (value !== 0) out.fill(value);
+      if (value !== 0) out.fill(fillValue(value, dtype));
       return [out];
     },
     grad: nonDifferentiable("'fillLike' (zerosLike / onesLike / fullLike) depends only on the shape of its input"),
     shapeOnlyInputs: [0],
-    toOnnx: (b, [ref], { value, dtype }) => [b.op('Expand', [b.scalar(value, dtype), b.op('Shape', [ref])])],
+    toOnnx: (b, [ref], { value, dtype }) => [b.op('Expand', [b.scalar(fillValue(value, dtype), dtype), b.op('Shape', [ref])])],
   },
 });
