@@ -110,7 +110,9 @@ export function fill(shape: readonly number[], value: number | boolean, dtype?: 
   validateShape(shape, 'strata.fill');
   const dt = dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
   const values = allocate(assertDType(dt, 'strata.fill'), concreteSize(shape));
-  values.fill(typeof value === 'boolean' ? Number(value) : value);
+  // To bool, any non-zero value (NaN included) is true, as NumPy and ops.cast (and fillLike) do.
+  const v = Number(value);
+  values.fill(dt === 'bool' ? (v !== 0 ? 1 : 0) : v);
   return new Tensor(shape, dt, values);
 }
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ops from '../../src/ops/index.ts';
-import { tensor } from '../../src/tensor/create.ts';
+import { fill, tensor } from '../../src/tensor/create.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { elementwiseOps } from '../../src/ops/defs/elementwise.ts';
 import type { OpDef } from '../../src/engine/op.ts';
@@ -128,6 +128,13 @@ describe('elementwise ops: ONNX lowering matches the eager kernel', () => {
 });
 
 describe('dtype promotion and bad input', () => {
+  it('filling or casting to bool: any non-zero value is true (NaN too), for known and unknown shapes alike', () => {
+    const values = [0.5, -2, Number.NaN, 0];
+    const first = (t: Tensor) => (t.arraySync() as boolean[])[0];
+    assert.deepEqual(values.map((v) => first(fill([1], v, 'bool'))), [true, true, true, false]);
+    assert.deepEqual(values.map((v) => first(ops.cast(tensor([v]), 'bool'))), [true, true, true, false]);
+    assert.deepEqual(values.map((v) => first(ops.fullLike(tensor([1]), v, 'bool'))), [true, true, true, false]);
+  });
   it('weak JavaScript numbers keep the tensor dtype', () => {
     assert.equal(ops.add(tensor([1, 2], undefined, 'int32'), 1).dtype, 'int32');
     assert.equal(ops.multiply(tensor([1, 2], undefined, 'int32'), 0.5).dtype, 'float32');
