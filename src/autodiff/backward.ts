@@ -11,11 +11,10 @@ import type { OpRecord } from '../engine/recording.ts';
 import { withNameScope } from '../engine/scope.ts';
 import { add, cast } from '../ops/api/math.ts';
 import { onesLike, zerosLike, reshapeLike } from '../ops/api/array.ts';
-import { sum } from '../ops/api/reduce.ts';
+import { sum, sumLike } from '../ops/api/reduce.ts';
 
 /** Sums `g` over the axes along which `like` was broadcast, giving `like`'s shape. */
 export function unbroadcast(g: Tensor, like: Tensor): Tensor {
-  if (g.shape.length === like.shape.length && g.shape.every((d, i) => d === like.shape[i])) return g;
   if (g.shape.length < like.shape.length) {
     throw new Error(`Internal error: a gradient of shape ${formatShape(g.shape)} is smaller than its input ${formatShape(like.shape)}.`);
   }
@@ -23,7 +22,12 @@ export function unbroadcast(g: Tensor, like: Tensor): Tensor {
   let out = g;
   if (leading.length) out = sum(out, { axis: leading });
   if (ones.length) out = sum(out, { axis: ones, keepdims: true });
-  // Unknown dims can hide a size-1 axis; a run-time reshape settles it.
+  // An unknown dim of `like` hides whether it was 1 (broadcast: sum) or not: the run-time
+  // shapes decide. (Treating two unknown dims as equal gave silently wrong gradients when
+  // one was 1 at run time.)
+  const undecided = like.shape.flatMap((d, i) => (d === null && out.shape[i] !== 1 ? [i] : []));
+  if (undecided.length) out = sumLike(out, like, undecided);
+  // Unknown dims of g where `like` is known: a run-time reshape settles them (and checks them).
   if (!(out.shape.length === like.shape.length && out.shape.every((d, i) => d === like.shape[i]))) out = reshapeLike(out, like);
   return out;
 }

@@ -85,6 +85,36 @@ describe('strata.fn: graph mode matches eager mode', () => {
     }
   }
 
+  it('gradients of broadcasts between dims unknown when traced follow the run-time shapes (1 against 4 is summed)', async () => {
+    const spec = new TensorSpec([null, 3], 'float32');
+    const grads = strata.fn(
+      (x: Tensor, y: Tensor) => {
+        const tape = new strata.GradientTape();
+        const loss = tape.record(() => strata.ops.sum(strata.ops.multiply(strata.ops.add(x, y), y)));
+        return tape.gradient(loss, [x, y]) as Tensor[];
+      },
+      { inputSignature: [spec, spec] },
+    );
+    for (const executor of ['onnxruntime', 'interpreter'] as const) {
+      await withExecutor(executor, async () => {
+        for (const [nx, ny] of [[1, 4], [4, 1], [4, 4]]) {
+          const x = randomTensor([nx, 3], 5, -1, 1, 'float32');
+          const y = randomTensor([ny, 3], 6, -1, 1, 'float32');
+          const eager = (() => {
+            const tape = new strata.GradientTape();
+            const loss = tape.record(() => strata.ops.sum(strata.ops.multiply(strata.ops.add(x, y), y)));
+            return tape.gradient(loss, [x, y]) as Tensor[];
+          })();
+          const [gx, gy] = await grads(x, y);
+          assert.deepEqual([gx.shape, gy.shape], [[nx, 3], [ny, 3]], `${executor}: x batch ${nx}, y batch ${ny}`);
+          assertClose(gx, eager[0], { rtol: 1e-5, atol: 1e-6 }, `${executor}: dx`);
+          assertClose(gy, eager[1], { rtol: 1e-5, atol: 1e-6 }, `${executor}: dy`);
+        }
+      });
+    }
+    assert.equal(grads.traceCount, 1);
+  });
+
   it('runs a whole training step as one graph with variable updates as outputs', () => {
     const model = makeModel('float32', 5);
     const step = strata.fn(model.sgd, { name: 'sgd_step' });

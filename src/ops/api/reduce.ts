@@ -59,6 +59,14 @@ export function all(x: TensorLike, axis?: Axis | ReduceOptions, keepdims?: boole
   return dispatch1(R.all, [t], options('all', t, axis, keepdims));
 }
 
+/**
+ * `g` summed over those of `axes` along which `like` is 1 and `g` is not, decided from
+ * the run-time shapes (for gradients of broadcasts where a dim is unknown when tracing).
+ */
+export function sumLike(g: Tensor, like: Tensor, axes: readonly number[]): Tensor {
+  return dispatch1(R.sumLike, [g, like], { axes });
+}
+
 /** Number of elements along `axes` as a scalar of `dtype` (a constant unless a dim is unknown). */
 export function reducedSize(x: Tensor, axes: readonly number[], dtype: DType): Tensor {
   const n = sizeOf(axes.map((ax) => x.shape[ax]));

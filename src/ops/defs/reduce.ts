@@ -31,6 +31,12 @@ export interface ReduceOpsAttrs {
   any: ReduceAttrs; all: ReduceAttrs;
   argmax: ArgReduceAttrs; argmin: ArgReduceAttrs;
   reducedSize: CountAttrs;
+  sumLike: SumLikeAttrs;
+}
+
+/** `sumLike(g, like)`: the axes where `like` may have been broadcast (decided when the shapes are known). */
+export interface SumLikeAttrs {
+  readonly axes: readonly number[];
 }
 
 export function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): Dim[] {
@@ -212,6 +218,34 @@ export const reduceOps = defineOps<ReduceOpsAttrs>()({
     kernel: ([x], { axis }) => [argReduce(x.values, x.shape, axis, x.dtype, false)],
     grad: nonDifferentiable("'argmin' returns integer indices, which have no gradient"),
     toOnnx: (b, [x], { axis, keepdims }) => [b.op('Cast', [b.op('ArgMin', [x], { axis, keepdims: keepdims ? 1 : 0 })], { to: ONNX_TYPE.int32 })],
+  },
+  // The gradient of a broadcast, summed back to the input's shape, where only the run-time
+  // shapes tell which axes were broadcast: an unknown dim of `like` is 1 (then summed over)
+  // or equal to g's (then kept). TensorFlow's BroadcastGradientArgs plays this part.
+  sumLike: {
+    name: 'sumLike',
+    infer: ([g, like], { axes }) => {
+      if (!NUMERIC.includes(g.dtype)) throw new OpError('sumLike', `Received: g with dtype ${g.dtype}; expected a numeric tensor.`);
+      if (g.shape.length !== like.shape.length) throw new OpError('sumLike', `Received: g of rank ${g.shape.length} and like of rank ${like.shape.length}; the ranks must match.`);
+      checkAxes('sumLike', g, axes);
+      // Where `like` is unknown the result is `like`'s size, known only at run time.
+      return [{ shape: g.shape.map((d, i) => (axes.includes(i) ? like.shape[i] : d)), dtype: g.dtype }];
+    },
+    kernel: ([g, like], { axes }) => [reduceValues(sumR, g.values, g.shape, axes.filter((ax) => like.shape[ax] === 1 && g.shape[ax] !== 1), g.dtype, g.dtype)],
+    grad: ({ inputs: [g], dys: [dy] }) => [a.broadcastLike(dy, g), null],
+    shapeOnlyInputs: [1],
+    toOnnx: (b, [g, like], { axes }, { inputs: [t] }) => {
+      if (axes.length === 0) return [b.op('Identity', [g])];
+      const candidates = b.int64s(axes);
+      const dimsOf = (x: string) => b.op('Gather', [b.op('Shape', [x]), candidates], { axis: 0 });
+      const one = b.int64s([1]);
+      const broadcast = b.op('And', [b.op('Equal', [dimsOf(like), one]), b.op('Not', [b.op('Equal', [dimsOf(g), one])])]);
+      const summed = b.op('Compress', [candidates, broadcast], { axis: 0 });
+      // No axis to sum: ReduceSum with empty axes and noop_with_empty_axes passes g through.
+      return [t.dtype === 'int32'
+        ? b.op('Cast', [b.op('ReduceSum', [b.op('Cast', [g], { to: ONNX_TYPE.int64 }), summed], { keepdims: 1, noop_with_empty_axes: 1 })], { to: ONNX_TYPE.int32 })
+        : b.op('ReduceSum', [g, summed], { keepdims: 1, noop_with_empty_axes: 1 })];
+    },
   },
   reducedSize: {
     name: 'reducedSize',
