@@ -20,3 +20,4 @@ export * from './pooling/index.ts';
 export * from './normalization/index.ts';
 export * from './preprocessing/index.ts';
 export * from './rnn/index.ts';
+export * from './attention/index.ts';

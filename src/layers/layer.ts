@@ -191,6 +191,39 @@ export abstract class Layer {
     return config;
   }
 
+  /**
+   * Keras's `build_config` when it is not `{input_shape}`: layers whose
+   * Keras `build` takes several named shapes (MultiHeadAttention's
+   * `query_shape`, `value_shape`...) write `{shapes_dict: {...}}`. Null (the
+   * default) means `{input_shape}`.
+   */
+  kerasBuildConfig(): Config | null {
+    return null;
+  }
+
+  /**
+   * How a recorded call is written as a Keras 3 functional node, for layers
+   * whose Keras `call` takes several positional arguments or keyword
+   * arguments beyond `training` and `mask`. Null (the default) writes the
+   * inputs as one argument and the call options as kwargs.
+   */
+  toKerasNode(inputs: unknown, callOptions: CallOptions): { args: unknown[]; kwargs: Record<string, unknown> } | null {
+    void inputs;
+    void callOptions;
+    return null;
+  }
+
+  /**
+   * The inverse of `toKerasNode`: the `apply` inputs and options for a Keras 3
+   * node's (resolved) args and kwargs. Null (the default) passes the args as
+   * the inputs and keeps only `training` and `mask` from the kwargs.
+   */
+  fromKerasNode(args: unknown[], kwargs: Record<string, unknown>): { inputs: unknown; options: CallOptions } | null {
+    void args;
+    void kwargs;
+    return null;
+  }
+
   /** Rebuilds a layer from `getConfig()` output. Subclasses map the Keras keys to their options. */
   static fromConfig(this: new (options: LayerOptions) => Layer, config: Config): Layer {
     return new this(baseOptionsFromConfig(config));

@@ -36,6 +36,9 @@ function buildConfig(layer: Layer): Config | undefined {
   if (!layer.built || layer instanceof InputLayer || layer.isBuiltAtInit) return undefined;
   const shape = layer.buildInputShape;
   if (shape === null) return undefined;
+  // Layers whose Keras build takes several named shapes write {shapes_dict} (Layer.kerasBuildConfig).
+  const custom = layer.kerasBuildConfig();
+  if (custom) return JSON.parse(JSON.stringify(custom)) as Config;
   return { input_shape: JSON.parse(JSON.stringify(shape)) };
 }
 
@@ -112,7 +115,17 @@ function serializeFunctional(model: Functional): KerasObject {
     entry.name = layer.name;
     // Keras operation nodes take their inputs as positional arguments (NotEqual(x, 0)); layers take one structure.
     const positional = identity(layer).module?.startsWith('keras.src.ops') && Array.isArray(layer.inboundNodes[0]?.inputs);
-    entry.inbound_nodes = layer instanceof InputLayer ? [] : layer.inboundNodes.filter((n) => nodes.has(n)).map((n) => ({ args: positional ? serializeArg(n.inputs) : [serializeArg(n.inputs)], kwargs: serializeArg(n.callOptions) }));
+    entry.inbound_nodes =
+      layer instanceof InputLayer
+        ? []
+        : layer.inboundNodes
+            .filter((n) => nodes.has(n))
+            .map((n) => {
+              // Layers whose Keras call takes several positional arguments or extra keyword arguments say how (Layer.toKerasNode).
+              const custom = layer.toKerasNode(n.inputs, n.callOptions);
+              if (custom) return { args: serializeArg(custom.args), kwargs: serializeArg(custom.kwargs) };
+              return { args: positional ? serializeArg(n.inputs) : [serializeArg(n.inputs)], kwargs: serializeArg(n.callOptions) };
+            });
     return entry;
   });
   const structure = (s: unknown): unknown => {
@@ -207,6 +220,9 @@ function deserializeInScope(obj: KerasObject, options: DeserializeOptions, where
   const build = obj.build_config as Config | undefined;
   if (build && build.input_shape !== undefined && build.input_shape !== null && !layer.built) {
     layer.buildFromShape(build.input_shape as Shape);
+  } else if (build && build.shapes_dict && typeof build.shapes_dict === 'object' && !layer.built) {
+    // Keras's build(**shapes_dict) for layers built from several named shapes (MultiHeadAttention): their shapes in order.
+    layer.buildFromShape(Object.values(build.shapes_dict as Record<string, Shape>) as Shape[]);
   }
   return layer;
 }
@@ -299,6 +315,16 @@ function deserializeFunctional(config: Config, options: DeserializeOptions, wher
         const k = resolveArgs(n.kwargs ?? {});
         if (!a.ready || !k.ready) continue;
         const list = a.value as unknown[];
+        // Layers whose Keras call has several positional arguments or extra keyword arguments read them themselves (Layer.fromKerasNode).
+        const custom = p.layer.fromKerasNode(list, k.value as Config);
+        if (custom) {
+          const out = p.layer.apply(custom.inputs as never, custom.options);
+          produced.set(p.name, [...outputsSoFar, leaves(out, isKeras)]);
+          pending.splice(i, 1);
+          i--;
+          progress = true;
+          continue;
+        }
         args = list.length === 1 ? list[0] : list;
         kwargs = k.value as Config;
       }

@@ -13,4 +13,4 @@ export type { ActivityRegularizationOptions } from './activity-regularization.ts
 export { Rescaling } from '../preprocessing/rescaling.ts';
 export type { RescalingValue, RescalingOptions } from '../preprocessing/rescaling.ts';
 
-export { NotEqual, Equal, Greater, Less } from './keras-ops.ts';
+export { NotEqual, Equal, Greater, Less, LogicalAnd, LogicalOr } from './keras-ops.ts';

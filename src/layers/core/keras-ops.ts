@@ -37,3 +37,6 @@ export const NotEqual = binaryOperation('NotEqual', ops.notEqual);
 export const Equal = binaryOperation('Equal', ops.equal);
 export const Greater = binaryOperation('Greater', ops.greater);
 export const Less = binaryOperation('Less', ops.less);
+// Keras records the merged masks of merging layers (Add of masked inputs) as these.
+export const LogicalAnd = binaryOperation('LogicalAnd', ops.logicalAnd);
+export const LogicalOr = binaryOperation('LogicalOr', ops.logicalOr);
