@@ -196,6 +196,58 @@ function specOf(s: Structure | undefined): unknown {
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, spec(v)]));
 }
 
+/**
+ * A signature that accepts both `prev` and `next` (specs of the same structure):
+ * dims that differ become unknown, as TensorFlow's reduce_retracing widens them.
+ * A change of structure, rank or dtype gives `next`.
+ */
+function widenSpec(prev: unknown, next: unknown): unknown {
+  if (prev instanceof TensorSpec && next instanceof TensorSpec) {
+    if (prev.dtype !== next.dtype || prev.shape.length !== next.shape.length) return next;
+    return new TensorSpec(prev.shape.map((d, i) => (d === next.shape[i] ? d : null)), prev.dtype, prev.name);
+  }
+  if (Array.isArray(prev) && Array.isArray(next) && prev.length === next.length) return prev.map((p, i) => widenSpec(p, next[i]));
+  if (prev && next && typeof prev === 'object' && typeof next === 'object' && !Array.isArray(prev) && !Array.isArray(next)) {
+    const keys = Object.keys(next as object);
+    if (keys.length === Object.keys(prev as object).length && keys.every((k) => k in (prev as object))) {
+      return Object.fromEntries(keys.map((k) => [k, widenSpec((prev as Record<string, unknown>)[k], (next as Record<string, unknown>)[k])]));
+    }
+  }
+  return prev === undefined && next === undefined ? undefined : next;
+}
+
+function sameSpec(a: unknown, b: unknown): boolean {
+  if (a instanceof TensorSpec && b instanceof TensorSpec) return a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameSpec(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => sameSpec((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return a === b;
+}
+
+/**
+ * A compiled step function whose input signature starts from the first batch
+ * (with an unknown batch dim) and widens where later batches differ, e.g.
+ * padded batches of varying sequence length: one retrace per dim that varies,
+ * not one per length, and never an error for a shape the model accepts.
+ */
+class WideningFunction<R> {
+  #signature: unknown[] | null = null;
+  #f: StrataFunction<unknown[], R> | null = null;
+
+  constructor(private readonly make: (signature: unknown[]) => StrataFunction<unknown[], R>) {}
+
+  call(signature: unknown[], args: unknown[]): Promise<R> {
+    const widened = this.#signature === null ? signature : (widenSpec(this.#signature, signature) as unknown[]);
+    if (this.#f === null || !sameSpec(widened, this.#signature)) {
+      this.#signature = widened;
+      this.#f = this.make(widened);
+    }
+    return this.#f(...args);
+  }
+}
+
 async function logsToNumbers(logs: StepLogs): Promise<Logs> {
   const out: Logs = {};
   for (const [k, v] of Object.entries(logs)) out[k] = v.item();
@@ -378,24 +430,20 @@ export abstract class Trainer extends Layer {
       };
     }
     // One compiled function per number of steps in a call (stepsPerExecution, and the shorter tail).
-    const compiled = new Map<number, StrataFunction<unknown[], StepLogs>>();
+    const compiled = new Map<number, WideningFunction<StepLogs>>();
+    const step = (...args: unknown[]) => {
+      let logs: StepLogs = {};
+      for (const [x, y, sw] of args as [Structure, Structure | undefined, Tensor | undefined][]) logs = this.trainStep({ x, y, sampleWeight: sw });
+      return logs;
+    };
     return async (batches) => {
       let f = compiled.get(batches.length);
       if (!f) {
-        const first = batches[0];
-        const withWeights = first.sampleWeight !== undefined;
-        const signature = batches.map((b) => [specOf(b.x), specOf(b.y), ...(withWeights ? [specOf(b.sampleWeight)] : [])]);
-        f = fn(
-          (...args: unknown[]) => {
-            let logs: StepLogs = {};
-            for (const [x, y, sw] of args as [Structure, Structure | undefined, Tensor | undefined][]) logs = this.trainStep({ x, y, sampleWeight: sw });
-            return logs;
-          },
-          { name: 'train_function', inputSignature: signature },
-        );
+        f = new WideningFunction((signature) => fn(step, { name: 'train_function', inputSignature: signature }));
         compiled.set(batches.length, f);
       }
-      const logs = await f(...batches.map((b) => [b.x, b.y, ...(b.sampleWeight !== undefined ? [b.sampleWeight] : [])]));
+      const signature = batches.map((b) => [specOf(b.x), specOf(b.y), ...(b.sampleWeight !== undefined ? [specOf(b.sampleWeight)] : [])]);
+      const logs = await f.call(signature, batches.map((b) => [b.x, b.y, ...(b.sampleWeight !== undefined ? [b.sampleWeight] : [])]));
       return logsToNumbers(logs);
     };
   }
@@ -403,25 +451,21 @@ export abstract class Trainer extends Layer {
   private makeTestFunction(): (batch: Batch) => Promise<Logs> {
     const state = this.#compiled!;
     if (state.runEagerly) return async (b) => logsToNumbers(this.testStep(b));
-    let f: StrataFunction<unknown[], StepLogs> | null = null;
+    const step = (x: Structure, y: Structure | undefined, sw?: Tensor) => this.testStep({ x, y, sampleWeight: sw });
+    const f = new WideningFunction((signature) => fn(step, { name: 'test_function', inputSignature: signature }) as unknown as StrataFunction<unknown[], StepLogs>);
     return async (b) => {
       const withWeights = b.sampleWeight !== undefined;
-      f ??= fn((x: Structure, y: Structure | undefined, sw?: Tensor) => this.testStep({ x, y, sampleWeight: sw }), {
-        name: 'test_function',
-        inputSignature: [specOf(b.x), specOf(b.y), ...(withWeights ? [specOf(b.sampleWeight)] : [])],
-      }) as unknown as StrataFunction<unknown[], StepLogs>;
-      return logsToNumbers(await f(b.x, b.y, ...(withWeights ? [b.sampleWeight] : [])));
+      const signature = [specOf(b.x), specOf(b.y), ...(withWeights ? [specOf(b.sampleWeight)] : [])];
+      return logsToNumbers(await f.call(signature, [b.x, b.y, ...(withWeights ? [b.sampleWeight] : [])]));
     };
   }
 
   /** The compiled predict function is built once and reused; weights are frozen into it (rebuilt when they change). */
   private makePredictFunction(): (x: Structure) => Promise<Structure> {
     if (this.#compiled?.runEagerly) return async (x) => this.predictStep({ x });
-    let f: StrataFunction<[Structure], Structure> | null = null;
-    return async (x) => {
-      f ??= fn((input: Structure) => this.predictStep({ x: input }), { name: 'predict_function', inputSignature: [specOf(x)], freezeVariables: true });
-      return f(x);
-    };
+    const step = (input: Structure) => this.predictStep({ x: input });
+    const f = new WideningFunction((signature) => fn(step, { name: 'predict_function', inputSignature: signature, freezeVariables: true }) as unknown as StrataFunction<unknown[], Structure>);
+    return (x) => f.call([specOf(x)], [x]);
   }
 
   /** Creates the optimizer's variables, so saved optimizer state can be loaded into them. */

@@ -148,6 +148,36 @@ describe('fit / evaluate / predict', () => {
     assert.ok(Math.abs(r.loss - (0.5 * r.reg_loss + r.cls_loss)) < 1e-5, JSON.stringify(r));
   });
 
+  it('batches of varying sequence length (paddedBatch) train compiled like eagerly, widening the signature instead of failing', async () => {
+    const { Dataset } = strata.data;
+    // Batch k holds sequences of length 2 + k (so every batch has another length); the label is whether token 1 occurs.
+    const sequences = Array.from({ length: 48 }, (_, i) => Array.from({ length: 2 + Math.floor(i / 8) }, (_, k) => 1 + ((i * 7 + k * 3) % 9)));
+    const labels = sequences.map((q) => (q.includes(1) ? 1 : 0));
+    const dataset = () =>
+      Dataset.fromGenerator(function* () {
+        for (let i = 0; i < sequences.length; i++) yield [strata.tensor(sequences[i], undefined, 'int32'), strata.tensor(labels[i], undefined, 'int32')];
+      }, { outputSignature: [new strata.TensorSpec([null], 'int32'), new strata.TensorSpec([], 'int32')] }).paddedBatch(8);
+    const make = (runEagerly: boolean) => {
+      strata.random.setRandomSeed(9);
+      const m = new strata.Sequential([strata.Input({ shape: [null], dtype: 'int32' }), new layers.Embedding(12, 4), new layers.GlobalAveragePooling1D(), new layers.Dense(2)]);
+      m.compile({ optimizer: 'adam', loss: sparseLogits(), metrics: ['accuracy'], runEagerly });
+      return m;
+    };
+    const compiled = make(false);
+    const eager = make(true);
+    await compiled.fit(dataset(), { epochs: 2, verbose: 0 });
+    await eager.fit(dataset(), { epochs: 2, verbose: 0 });
+    compiled.getWeights().forEach((w, i) => assertClose(w, eager.getWeights()[i], { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
+    // predict and evaluate on lengths never seen in training.
+    const long = strata.tensor([Array.from({ length: 15 }, (_, k) => 1 + (k % 9))], undefined, 'int32');
+    const short = strata.tensor([[1]], undefined, 'int32');
+    for (const x of [long, short]) {
+      assertClose((await compiled.predict(x, { verbose: 0 })) as Tensor, compiled.apply(x) as Tensor, { rtol: 1e-5, atol: 1e-6 });
+    }
+    const evaluated = (await compiled.evaluate(dataset(), { verbose: 0, returnDict: true })) as Record<string, number>;
+    assert.ok(Number.isFinite(evaluated.loss));
+  });
+
   it('an overridden trainStep runs compiled', async () => {
     class Custom extends strata.Sequential {
       calls = 0;
