@@ -149,7 +149,8 @@ async function runOverlap(log: (l: string) => void, quick: boolean): Promise<{ r
   await timeConsumer(2);
   log(`\nstrata.data overlap: one fit() epoch of ${n} elements, map ${MAP_MS} ms/element, batch ${BATCH} (${n / BATCH} compiled steps)`);
   log(`  producing alone: ${Object.entries(produceOnlyMs).map(([k, v]) => `${k} map ${v.toFixed(0)} ms`).join(', ')}`);
-  log(`  ${cores} CPU cores; the graph worker runs ONNX Runtime with 1 intra-op thread`);
+  const threads = strata.config.getIntraOpNumThreads();
+  log(`  ${cores} CPU cores; the graph worker runs ONNX Runtime with ${threads} intra-op thread${threads === 1 ? '' : 's'}`);
 
   const results: OverlapResult[] = [];
   for (const v of variants) {

@@ -119,12 +119,13 @@ async function timeTf(tf: Tf, backend: 'cpu' | 'wasm', kind: 'mlp' | 'cnn', batc
 }
 
 /** Python Keras 3 on TensorFlow, run in a child process; null if unavailable. */
-function timeKeras(): { mlp: number; cnn: number; version: string } | null {
+function timeKeras(threads: number): { mlp: number; cnn: number; version: string } | null {
   const candidates = [process.env.STRATA_BENCH_PYTHON, '/tmp/kvenv/bin/python', 'python3'].filter((p): p is string => Boolean(p));
   for (const python of candidates) {
     if (python.includes('/') && !existsSync(python)) continue;
     try {
-      const out = execFileSync(python, [new URL('./python/keras_step.py', import.meta.url).pathname, '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 300_000 });
+      // TensorFlow gets the intra-op threads ONNX Runtime has, so the comparison is like for like.
+      const out = execFileSync(python, [new URL('./python/keras_step.py', import.meta.url).pathname, String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 300_000 });
       const r = JSON.parse(out.trim().split('\n').at(-1)!);
       return { mlp: r.mlp_ms, cnn: r.cnn_ms, version: `Keras ${r.keras} / TensorFlow ${r.tensorflow}` };
     } catch {
@@ -138,7 +139,8 @@ export async function runTrainingBench(options: { budgetMs: number; log: (line: 
   const { budgetMs, log } = options;
   const results: TrainingResult[] = [];
   const tf = await loadTf();
-  const keras = timeKeras();
+  const threads = strata.config.getIntraOpNumThreads();
+  const keras = timeKeras(threads);
 
   for (const kind of ['mlp', 'cnn'] as const) {
     const name = kind === 'mlp' ? 'MLP 784-256-256-10, batch 128, Adam' : 'CNN conv32-pool-conv64-pool-dense, batch 64, Adam';
@@ -160,7 +162,7 @@ export async function runTrainingBench(options: { budgetMs: number; log: (line: 
     const notes: string[] = [];
     if (kind === 'cnn') notes.push("TF.js WASM cannot train the CNN (its Conv2DBackpropFilter kernel is missing).");
     if (!keras) notes.push('Python Keras/TensorFlow not found (set STRATA_BENCH_PYTHON to a Python with keras and tensorflow).');
-    else notes.push(`Keras measured with ${keras.version}, one intra-op thread, train_on_batch.`);
+    else notes.push(`Keras measured with ${keras.version}, ${threads} intra-op thread${threads === 1 ? '' : 's'} (as Strata's ONNX Runtime), train_on_batch.`);
     results.push({ name, times, notes });
     log(formatTraining(results.at(-1)!));
   }

@@ -23,10 +23,14 @@ export function getGraphExecutor(): GraphExecutorKind {
   return graphConfig.executor;
 }
 
-/** Threads ONNX Runtime uses inside one op (default 1; on 2 cores more is often slower). Applies to sessions created afterwards. */
+/** Threads ONNX Runtime uses inside one op (default: the number of cores). Applies to sessions created afterwards. */
 export function setIntraOpNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`strata.config.setIntraOpNumThreads: Received: ${n}; expected a positive integer.`);
   graphConfig.intraOpNumThreads = n;
+}
+
+export function getIntraOpNumThreads(): number {
+  return graphConfig.intraOpNumThreads;
 }
 
 export function setGraphOptimizationLevel(level: 'disabled' | 'basic' | 'extended' | 'all'): void {
