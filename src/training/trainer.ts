@@ -189,7 +189,9 @@ export function classWeightsToSampleWeights(y: Tensor, classWeight: Record<numbe
 }
 
 function specOf(s: Structure | undefined): unknown {
-  if (!s) return undefined;
+  // No targets (a custom trainStep that ignores y): no tensors in the signature. strata.fn's
+  // inputSignature holds only TensorSpecs, arrays and objects, and refused an undefined.
+  if (!s) return [];
   const spec = (t: Tensor) => new TensorSpec([null, ...t.shape.slice(1)], t.dtype);
   if (s instanceof Tensor) return spec(s);
   if (Array.isArray(s)) return s.map(spec);
@@ -227,24 +229,49 @@ function sameSpec(a: unknown, b: unknown): boolean {
 }
 
 /**
+ * The part of a signature that widening keeps: the structure (arrays, object keys in order,
+ * non-tensor values) and each tensor's rank and dtype. Signatures that differ here get
+ * separate functions.
+ */
+function skeletonOf(s: unknown): string {
+  const walk = (x: unknown): unknown => {
+    if (x instanceof TensorSpec) return `${x.dtype}:${x.shape.length}`;
+    if (Array.isArray(x)) return x.map(walk);
+    if (x && typeof x === 'object') return Object.entries(x).map(([k, v]) => [k, walk(v)]);
+    return x === undefined ? 'undefined' : x;
+  };
+  return JSON.stringify(walk(s));
+}
+
+/**
  * A compiled step function whose input signature starts from the first batch
  * (with an unknown batch dim) and widens where later batches differ, e.g.
  * padded batches of varying sequence length: one retrace per dim that varies,
  * not one per length, and never an error for a shape the model accepts.
+ * Each structure (sample weights present or not, ranks, dtypes) keeps its own
+ * function: with one function for all, batches that alternate between two
+ * structures (trainOnBatch with and without sampleWeight) retraced on every call.
  */
 class WideningFunction<R> {
-  #signature: unknown[] | null = null;
-  #f: StrataFunction<unknown[], R> | null = null;
+  readonly #bySkeleton = new Map<string, { signature: unknown[]; f: StrataFunction<unknown[], R> }>();
 
   constructor(private readonly make: (signature: unknown[]) => StrataFunction<unknown[], R>) {}
 
   call(signature: unknown[], args: unknown[]): Promise<R> {
-    const widened = this.#signature === null ? signature : (widenSpec(this.#signature, signature) as unknown[]);
-    if (this.#f === null || !sameSpec(widened, this.#signature)) {
-      this.#signature = widened;
-      this.#f = this.make(widened);
+    const key = skeletonOf(signature);
+    let entry = this.#bySkeleton.get(key);
+    if (entry === undefined) {
+      entry = { signature, f: this.make(signature) };
+      this.#bySkeleton.set(key, entry);
+    } else {
+      const widened = widenSpec(entry.signature, signature) as unknown[];
+      if (!sameSpec(widened, entry.signature)) {
+        // The narrower function is dropped: the widened one accepts everything it did.
+        entry.signature = widened;
+        entry.f = this.make(widened);
+      }
     }
-    return this.#f(...args);
+    return entry.f(...args);
   }
 }
 

@@ -320,6 +320,8 @@ const CASES: { readonly [K in PrimitiveName]: CaseList<K> } = {
   sumLike: [
     { label: 'g [2,3,4] summed like [1,3,1] over the candidate axes [0,2]', inputs: [f32([2, 3, 4], 90), f32([1, 3, 1], 91)], attrs: { axes: [0, 2] }, out: [[[1, 3, 1], 'float32']] },
     { label: 'nothing to sum: like [2,3] is not broadcast', inputs: [f32([2, 3], 92), f32([2, 3], 93)], attrs: { axes: [0] }, out: [[[2, 3], 'float32']] },
+    { label: 'g 1 like 1: nothing to sum', inputs: [f32([1, 3], 94), f32([1, 3], 95)], attrs: { axes: [0, 1] }, out: [[[1, 3], 'float32']] },
+    { label: 'int32 wraps on overflow as the eager sum does (the int64 route)', inputs: [i32([2147483647, 5, 1, 7], [2, 2]), i32([0, 0], [1, 2])], attrs: { axes: [0, 1] }, out: [[[1, 2], 'int32']] },
   ],
   reducedSize: [
     { label: 'axes [0,2] as float32', inputs: [f32([2, 3, 4], 32)], attrs: { axes: [0, 2], dtype: 'float32' }, out: [[[], 'float32']] },
@@ -671,6 +673,13 @@ function opAndGradient(def: AnyDef, c: AnyCase, weights: (Tensor | null)[]) {
 // ------------------------------------------------------------ tests
 
 describe('every primitive op', () => {
+  it('sumLike refuses a like dim that is neither 1 nor g\'s (the kernel failed with an internal error)', () => {
+    // Before infer checked it, g [2,3] like [4,3] passed inference and the kernel returned 6
+    // values for a [4,3] output: "Internal error in the kernel of op 'sumLike'".
+    assert.throws(() => ops.sumLike(f32([2, 3], 96), f32([4, 3], 97), [0]), /g of shape \(2, 3\) and like of shape \(4, 3\); along axis 0 like must be 1 or 2/);
+    assert.throws(() => ops.sumLike(f32([1, 3], 96), f32([4, 3], 97), [0]), /along axis 0 like must be 1 or 1/);
+  });
+
   it('the case table covers exactly the registry', () => {
     assert.equal(defs.size, 77, 'the registry has 77 primitives (update this count with the table)');
     assert.deepEqual([...names].sort(), [...defs.keys()].sort());

@@ -500,6 +500,26 @@ describe('nn: ONNX lowering matches the eager kernel', () => {
     }
   });
 
+  it('maxPool2dGrad over tiling windows skips NaNs as the eager kernel does (a later NaN never takes dy; one at the first position keeps it)', async () => {
+    // The first version took "the first slice equal to Max(slices)": ONNX's Max propagates NaN and
+    // NaN equals nothing, so every window holding a NaN lost its gradient (zeros instead of dy).
+    const attrs: Pool2dAttrs = { poolSize: [2, 3], strides: [2, 3], padding: 'valid' };
+    const values = Array.from({ length: 2 * 4 * 6 * 2 }, (_, i) => (i * 7) % 5);
+    for (const i of [0, 1, 7, 13, 26, 47, 50, 95]) values[i] = NaN;
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = new Tensor([2, 4, 6, 2], dtype, dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values));
+      const dy = randomTensor([2, 2, 2, 2], 3, -1, 1, dtype);
+      const expected = dispatch1(nnOps.maxPool2dGrad, [x, dy], attrs);
+      const [g] = await runLowered(nnOps.maxPool2dGrad, [x, dy], attrs);
+      assert.deepEqual([...g.dataSync()], [...expected.dataSync()], dtype);
+    }
+    // A 1x1 window: the only position takes dy even where it is NaN.
+    const one: Pool2dAttrs = { poolSize: [1, 1], strides: [1, 1], padding: 'valid' };
+    const x1 = new Tensor([1, 1, 2, 1], 'float32', Float32Array.from([NaN, 1]));
+    const dy1 = new Tensor([1, 1, 2, 1], 'float32', Float32Array.from([2, 3]));
+    assert.deepEqual([...(await runLowered(nnOps.maxPool2dGrad, [x1, dy1], one))[0].dataSync()], [2, 3]);
+  });
+
   it('maxPool2d and maxPool2dGrad in float64', async () => {
     const attrs = { poolSize: [3, 3], strides: [2, 2], padding: 'same' as const };
     const x = f64([1, 5, 5, 2], 1), dy = f64([1, 3, 3, 2], 2);

@@ -4,6 +4,7 @@ import * as strata from '../../src/index.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { captureWarnings } from '../../src/engine/warnings.ts';
 import { loadData } from '../../src/datasets/mnist.ts';
+import type { Structure } from '../../src/training/data-adapter.ts';
 import { assertClose, randomTensor } from '../helpers/close.ts';
 
 const { layers, ops } = strata;
@@ -176,6 +177,56 @@ describe('fit / evaluate / predict', () => {
     }
     const evaluated = (await compiled.evaluate(dataset(), { verbose: 0, returnDict: true })) as Record<string, number>;
     assert.ok(Number.isFinite(evaluated.loss));
+  });
+
+  it('batches that alternate between structures (with and without sample weights) trace each structure once, not on every call', async () => {
+    // WideningFunction kept one function: a batch of another structure replaced it, so
+    // trainOnBatch / testOnBatch alternating with and without sampleWeight retraced every call.
+    class Counting extends strata.Sequential {
+      trains = 0;
+      tests = 0;
+      override trainStep(batch: Parameters<strata.Sequential['trainStep']>[0]) {
+        this.trains++;
+        return super.trainStep(batch);
+      }
+      override testStep(batch: Parameters<strata.Sequential['testStep']>[0]) {
+        this.tests++;
+        return super.testStep(batch);
+      }
+    }
+    const model = new Counting([strata.Input({ shape: [4] }), new layers.Dense(1)]);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    const { x } = toyData(8, 21);
+    const y = randomTensor([8, 1], 22, -1, 1, 'float32');
+    const sampleWeight = strata.tensor(new Float32Array(8).fill(0.5));
+    for (let i = 0; i < 6; i++) {
+      await model.trainOnBatch(x, y, i % 2 ? { sampleWeight } : {});
+      await model.testOnBatch(x, y, i % 2 ? { sampleWeight } : {});
+    }
+    assert.deepEqual([model.trains, model.tests], [2, 2], 'one trace with and one without sample weights');
+  });
+
+  it('trainOnBatch without targets (a loss computed from x alone) runs compiled like eagerly', async () => {
+    // The compiled step's signature held `undefined` for the missing y, which strata.fn's
+    // inputSignature refuses ("expected TensorSpecs ... Received: undefined").
+    class AutoEncoder extends strata.Sequential {
+      override computeLoss(x: Structure, _y: Structure | undefined, yPred: Structure) {
+        return ops.mean(ops.square(ops.subtract(yPred as Tensor, x as Tensor)));
+      }
+    }
+    const make = (runEagerly: boolean) => {
+      strata.random.setRandomSeed(4);
+      const m = new AutoEncoder([strata.Input({ shape: [4] }), new layers.Dense(2), new layers.Dense(4)]);
+      m.compile({ optimizer: 'sgd', runEagerly });
+      return m;
+    };
+    const { x } = toyData(16, 23);
+    const [compiled, eager] = [make(false), make(true)];
+    for (let i = 0; i < 3; i++) {
+      const [c, e] = [await compiled.trainOnBatch(x), await eager.trainOnBatch(x)];
+      assert.ok(Math.abs((c as number) - (e as number)) < 1e-5, `step ${i}: loss ${c} compiled, ${e} eagerly`);
+    }
+    compiled.getWeights().forEach((w, i) => assertClose(w, eager.getWeights()[i], { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
   });
 
   it('an overridden trainStep runs compiled', async () => {

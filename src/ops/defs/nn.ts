@@ -188,9 +188,10 @@ const avgPoolGrad = (dy: Tensor, attrs: Pool2dAttrs, inputSize: number[]): Tenso
 /**
  * maxPool2dGrad for windows that tile the input (strides = poolSize, 'valid'
  * padding, or 'same' where the size divides). Each of the ph*pw positions of
- * a window is one strided slice of the input; the first slice equal to the
- * window's maximum takes dy (as the eager kernel does on ties), and the
- * pieces are interleaved back. ONNX Runtime's MaxPool with an Indices output
+ * a window is one strided slice of the input; the first maximum in the
+ * window's row-major order takes dy (as the eager kernel does on ties, and
+ * skipping NaNs after the first position as it does), and the pieces are
+ * interleaved back. ONNX Runtime's MaxPool with an Indices output
  * plus ScatterElements, the general path, cost about a third of a small
  * CNN's training step; this is a few passes of elementwise ops, with no
  * transposes. Needs known height, width and channels (the batch may be
@@ -209,14 +210,29 @@ function maxPoolGradByWindows(b: OnnxEmitter, x: string, dy: string, { shape, dt
   for (let a = 0; a < ph; a++) {
     for (let bb = 0; bb < pw; bb++) slices.push(b.op('Slice', [x, b.int64s([a, bb]), b.int64s([hc, wc]), b.int64s([1, 2]), b.int64s([ph, pw])]));
   }
-  const max = slices.length === 1 ? slices[0] : b.op('Max', slices);
-  const zero = b.scalar(0, dtype);
-  let taken: string | null = null;
-  const pieces = slices.map((slice) => {
-    const equal = b.op('Equal', [slice, max]);
-    const first = taken === null ? equal : b.op('And', [equal, b.op('Not', [taken])]);
-    taken = taken === null ? equal : b.op('Or', [taken, equal]);
-    return b.op('Reshape', [b.op('Where', [first, dy, zero]), b.int64s([-1, ho, 1, wo, 1, c])]);
+  // The eager kernel's scan: position k takes over only where it is strictly greater than the
+  // best so far, so a NaN never takes over (and a NaN at position 0 keeps dy there). ONNX's Max
+  // propagates NaN and Equal(NaN, NaN) is false, so "first slice equal to Max" gave a window
+  // holding any NaN no gradient at all.
+  let best = slices[0];
+  const overtakes = slices.slice(1).map((slice) => {
+    const gt = b.op('Greater', [slice, best]);
+    best = b.op('Where', [gt, slice, best]);
+    return gt;
+  });
+  // Position k wins where it overtook and no later position did; position 0 where none did.
+  const wins: (string | null)[] = slices.map(() => null);
+  let later: string | null = null;
+  for (let k = slices.length - 1; k >= 1; k--) {
+    const gt = overtakes[k - 1];
+    wins[k] = later === null ? gt : b.op('And', [gt, b.op('Not', [later])]);
+    later = later === null ? gt : b.op('Or', [later, gt]);
+  }
+  // A 1x1 window has no choice to make (and no zero constant, which would be left unused).
+  const zero = later === null ? null : b.scalar(0, dtype);
+  const pieces = slices.map((_, k) => {
+    const win = k > 0 ? wins[k] : later === null ? null : b.op('Not', [later]);
+    return b.op('Reshape', [win === null || zero === null ? dy : b.op('Where', [win, dy, zero]), b.int64s([-1, ho, 1, wo, 1, c])]);
   });
   const rows = Array.from({ length: ph }, (_, a) => (pw === 1 ? pieces[a] : b.op('Concat', pieces.slice(a * pw, (a + 1) * pw), { axis: 4 })));
   const tiled = ph === 1 ? rows[0] : b.op('Concat', rows, { axis: 2 });

@@ -4,7 +4,7 @@
  * `std`, `logsumexp` are composites there.
  */
 import type { DType } from '../../tensor/dtype.ts';
-import type { Dim, Shape } from '../../tensor/shape.ts';
+import { type Dim, type Shape, formatShape } from '../../tensor/shape.ts';
 import { defineOps, nonDifferentiable, OpError, type GradContext, type TensorType } from '../../engine/op.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { ONNX_TYPE, type OnnxEmitter } from '../../engine/onnx-types.ts';
@@ -228,6 +228,14 @@ export const reduceOps = defineOps<ReduceOpsAttrs>()({
       if (!NUMERIC.includes(g.dtype)) throw new OpError('sumLike', `Received: g with dtype ${g.dtype}; expected a numeric tensor.`);
       if (g.shape.length !== like.shape.length) throw new OpError('sumLike', `Received: g of rank ${g.shape.length} and like of rank ${like.shape.length}; the ranks must match.`);
       checkAxes('sumLike', g, axes);
+      // A known `like` dim must be 1 or g's: otherwise the kernel kept g's size under like's
+      // shape and failed with an internal error (ops.sumLike is public).
+      for (const ax of axes) {
+        const [gd, ld] = [g.shape[ax], like.shape[ax]];
+        if (gd !== null && ld !== null && ld !== 1 && ld !== gd) {
+          throw new OpError('sumLike', `Received: g of shape ${formatShape(g.shape)} and like of shape ${formatShape(like.shape)}; along axis ${ax} like must be 1 or ${gd}.`);
+        }
+      }
       // Where `like` is unknown the result is `like`'s size, known only at run time.
       return [{ shape: g.shape.map((d, i) => (axes.includes(i) ? like.shape[i] : d)), dtype: g.dtype }];
     },
