@@ -37,9 +37,24 @@ export interface FnOptions {
   freezeVariables?: boolean;
 }
 
+/**
+ * Frees the ONNX Runtime session of a concrete function nobody can call any
+ * more (a dropped strata.fn): sessions live in the graph worker, which the
+ * garbage collector does not see, and hold the graph (and frozen weights).
+ */
+const sessionsOfCollected = new FinalizationRegistry<{ executable: Promise<Executable> | null }>((holder) => {
+  void holder.executable?.then((e) => e.release()).catch(() => undefined);
+});
+
+/** Frees a replaced executable once it is built (runs are serialized, so none is using it). */
+function releaseLater(executable: Promise<Executable> | null): void {
+  void executable?.then((e) => e.release()).catch(() => undefined);
+}
+
 /** One traced graph for one input signature. */
 export class ConcreteFunction {
-  private executable: Promise<Executable> | null = null;
+  /** Held apart from `this`, so the finalizer can free it after `this` is collected. */
+  private readonly holder: { executable: Promise<Executable> | null } = { executable: null };
   /** With frozen variables: their versions when the executable was built. */
   private frozenVersions: number[] = [];
   private numericsMode = false;
@@ -52,7 +67,19 @@ export class ConcreteFunction {
     readonly graph: Graph,
     readonly outputStructure: Structure,
     readonly freezeVariables = false,
-  ) {}
+  ) {
+    sessionsOfCollected.register(this, this.holder);
+  }
+
+  private get executable(): Promise<Executable> | null {
+    return this.holder.executable;
+  }
+
+  /** Setting a new executable frees the one it replaces (weights changed under a frozen graph, numerics on, profiling). */
+  private set executable(next: Promise<Executable> | null) {
+    if (this.holder.executable !== next) releaseLater(this.holder.executable);
+    this.holder.executable = next;
+  }
 
   accepts(types: readonly TensorType[], key: string): boolean {
     return key === this.staticKey && types.length === this.signature.length && types.every((t, i) => compatible(this.signature[i], t));

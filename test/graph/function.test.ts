@@ -7,6 +7,9 @@ import * as strata from '../../src/index.ts';
 import { Tensor, TensorSpec } from '../../src/tensor/tensor.ts';
 import { captureWarnings } from '../../src/engine/warnings.ts';
 import { createSession, fromOrtTensor, loadOrt, toOrtTensor } from '../../src/graph/executors/ort.ts';
+import { graphWorker } from '../../src/graph/executors/worker-client.ts';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { assertClose, randomTensor } from '../helpers/close.ts';
 import { withExecutor } from '../helpers/graph.ts';
 import { defineOps } from '../../src/engine/op.ts';
@@ -334,6 +337,35 @@ describe('strata.fn: frozen variables (inference)', () => {
     assert.deepEqual([...(await predict(strata.tensor([1, 1]))).dataSync()], [1, 1]);
     await train();
     assert.deepEqual([...(await predict(strata.tensor([1, 1]))).dataSync()], [2, 3]);
+  });
+
+  it('frees the ONNX Runtime session of a frozen graph it rebuilds, and of functions nobody holds any more', async () => {
+    const worker = graphWorker();
+    const w = new strata.Variable(strata.tensor([1, 2, 3]), { name: 'rebuilt_w' });
+    const f = strata.fn((x: Tensor) => ops.multiply(x, w), { freezeVariables: true, name: 'rebuilt' });
+    await f(strata.tensor([1, 1, 1]));
+    const before = (await worker.stats()).sessions;
+    for (let i = 0; i < 5; i++) {
+      w.assign(strata.tensor([i, i, i]));
+      assert.deepEqual([...(await f(strata.tensor([1, 1, 1]))).dataSync()], [i, i, i]);
+    }
+    // Five rebuilds, each freeing the session it replaced (the release is queued behind the runs).
+    assert.equal((await worker.stats()).sessions, before);
+
+    // A dropped function: its session goes when the garbage collector finalizes it.
+    v8.setFlagsFromString('--expose_gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    let dropped: ((x: Tensor) => Promise<Tensor>) | null = strata.fn((x: Tensor) => ops.add(x, 1), { name: 'dropped' });
+    await dropped(strata.tensor([1]));
+    const withDropped = (await worker.stats()).sessions;
+    dropped = null;
+    let now = withDropped;
+    for (let attempt = 0; attempt < 20 && now >= withDropped; attempt++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+      now = (await worker.stats()).sessions;
+    }
+    assert.ok(now < withDropped, `sessions ${withDropped} -> ${now} after collecting a dropped function`);
   });
 
   it('refuses a frozen function that assigns variables', async () => {

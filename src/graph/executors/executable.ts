@@ -25,6 +25,8 @@ export interface Executable {
   readonly kind: 'onnxruntime' | 'onnxruntime-worker' | 'interpreter';
   /** Runs on the function's argument tensors; returns its outputs and writes variable updates back. */
   call(args: readonly Tensor[]): Promise<Tensor[]>;
+  /** Frees the ONNX Runtime session (its weights, when frozen in). The executable is not called again. */
+  release(): Promise<void>;
 }
 
 function writeBack(graph: Graph, updates: readonly Tensor[]): void {
@@ -49,6 +51,8 @@ class InterpreterExecutable implements Executable {
     writeBack(this.graph, results.slice(this.graph.outputs.length));
     return results.slice(0, this.graph.outputs.length);
   }
+
+  async release(): Promise<void> {}
 }
 
 /** ONNX Runtime on this thread: simplest, but blocks the event loop during each run. */
@@ -72,6 +76,10 @@ class InThreadOrtExecutable implements Executable {
     const tensors = this.lowered.outputNames.map((n) => fromOrtTensor(results[n]));
     writeBack(this.graph, tensors.slice(this.graph.outputs.length));
     return tensors.slice(0, this.graph.outputs.length);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
   }
 }
 
@@ -109,6 +117,10 @@ class WorkerOrtExecutable implements Executable {
       return r.tensor;
     });
   }
+
+  async release(): Promise<void> {
+    await graphWorker().releaseSession(this.session);
+  }
 }
 
 export async function compileGraph(graph: Graph, functionName: string, options: { freezeVariables?: boolean } = {}): Promise<Executable> {
@@ -138,15 +150,19 @@ export async function compileGraph(graph: Graph, functionName: string, options: 
   const ortProfile = ortProfileRequest(functionName);
   if (ortProfile) Object.assign(sessionOptions, ortProfile.sessionOptions);
   try {
+    let executable: Executable;
     if (graphConfig.useWorker) {
       const session = await graphWorker().createSession(lowered.bytes, sessionOptions);
       ortProfile?.started(() => graphWorker().endProfiling(session));
-      return new WorkerOrtExecutable(graph, fed, session, lowered);
+      executable = new WorkerOrtExecutable(graph, fed, session, lowered);
+    } else {
+      const ort = await loadOrt();
+      const session = await createSession(lowered.bytes, sessionOptions);
+      ortProfile?.started(async () => session.endProfiling());
+      executable = new InThreadOrtExecutable(graph, fed, session, lowered, ort);
     }
-    const ort = await loadOrt();
-    const session = await createSession(lowered.bytes, sessionOptions);
-    ortProfile?.started(async () => session.endProfiling());
-    return new InThreadOrtExecutable(graph, fed, session, lowered, ort);
+    // A profiled session is ended by strata.profiler.stop(), which writes its profile: it must outlive the function.
+    return ortProfile ? { kind: executable.kind, call: (args) => executable.call(args), release: async () => undefined } : executable;
   } catch (e) {
     warnOnce(`session:${functionName}`, `strata.fn '${functionName}': ONNX Runtime could not load the graph (${(e as Error).message}). The function runs on the TypeScript interpreter instead (slower).`);
     return new InterpreterExecutable(graph);

@@ -82,6 +82,9 @@ async function handle(message) {
       if (session) await session.release();
       return {};
     }
+    case 'stats': {
+      return { sessions: sessions.size, stored: store.size };
+    }
     default:
       throw new Error(`unknown request ${message.kind}`);
   }

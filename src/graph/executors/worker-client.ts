@@ -162,6 +162,11 @@ export class GraphWorker {
   releaseSession(session: number): Promise<unknown> {
     return this.request({ kind: 'release', session });
   }
+
+  /** Live sessions and stored values in the worker (tests check that dropped functions free theirs). */
+  stats(): Promise<{ sessions: number; stored: number }> {
+    return this.request({ kind: 'stats' });
+  }
 }
 
 let shared: GraphWorker | null = null;
