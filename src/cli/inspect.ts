@@ -44,9 +44,15 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const [modelPath, inputPath] = parsed.positional;
   const model = (await strata.saving.loadModel(modelPath)) as strata.Model;
+  let text: string;
+  try {
+    text = await readFile(inputPath, 'utf8');
+  } catch (e) {
+    throw new Error(`strata predict: cannot read ${inputPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+  }
   let body: unknown;
   try {
-    body = parseJson(await readFile(inputPath, 'utf8'));
+    body = parseJson(text);
   } catch (e) {
     throw new Error(`strata predict: ${inputPath} is not a JSON file (${(e as Error).message}).`);
   }

@@ -22,19 +22,23 @@ export function parseOptions(command: string, argv: string[], flags: Record<stri
   const positional: string[] = [];
   const options: Record<string, number | string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
       continue;
     }
+    // --flag value, or --flag=value
+    const eq = arg.indexOf('=');
+    const a = eq > 0 ? arg.slice(0, eq) : arg;
     const kind = flags[a];
     if (kind === undefined) throw new Error(`${command}: unknown option '${a}'. Known: ${Object.keys(flags).join(', ')}.`);
     if (kind === 'boolean') {
+      if (eq > 0) throw new Error(`${command}: ${a} takes no value.`);
       options[a] = true;
       continue;
     }
-    const value = argv[++i];
-    if (value === undefined) throw new Error(`${command}: ${a} needs a value.`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new Error(`${command}: ${a} needs a value.`);
     if (kind === 'int') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) throw new Error(`${command}: ${a} expects a non-negative integer, got '${value}'.`);

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as strata from '../../src/index.ts';
+import { parseOptions } from '../../src/cli/options.ts';
 
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8' });
@@ -77,6 +78,19 @@ describe('strata command line', () => {
     const bad = cli('predict', path, input);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /input\.json: instances\[0\]: expected an example of shape \(3,\), got \(2,\)/);
+  });
+
+  it('options: --flag value and --flag=value; bad values name the command and the flag', () => {
+    const flags = { '--port': 'int', '--name': 'string', '--quiet': 'boolean' } as const;
+    assert.deepEqual(parseOptions('strata x', ['m.keras', '--port', '80', '--name=a=b', '--quiet'], flags, 1, ''), { positional: ['m.keras'], options: { '--port': 80, '--name': 'a=b', '--quiet': true } });
+    assert.deepEqual(parseOptions('strata x', ['--port=0', 'm.keras'], flags, 1, ''), { positional: ['m.keras'], options: { '--port': 0 } });
+    assert.throws(() => parseOptions('strata x', ['m', '--port='], flags, 1, ''), /strata x: --port needs a value/);
+    assert.throws(() => parseOptions('strata x', ['m', '--port=8.5'], flags, 1, ''), /strata x: --port expects a non-negative integer, got '8\.5'/);
+    assert.throws(() => parseOptions('strata x', ['m', '--quiet=yes'], flags, 1, ''), /strata x: --quiet takes no value/);
+    assert.throws(() => parseOptions('strata x', ['m', '--prot', '1'], flags, 1, ''), /unknown option '--prot'/);
+    const missing = cli('predict', 'no-such-model.keras', 'no-such-input.json');
+    assert.notEqual(missing.status, 0);
+    assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('strata serve answers predict requests until stopped', async () => {
