@@ -20,6 +20,7 @@ import {
   BatchNode,
   EnumerateNode,
   FilterNode,
+  GroupByWindowNode,
   InterleaveNode,
   type InterleaveOptions,
   MapNode,
@@ -40,7 +41,7 @@ import {
 } from './transforms.ts';
 import { FileCacheNode, MemoryCacheNode } from './cache.ts';
 import { glob } from './files/glob.ts';
-import { DATASET, type Batched, type Element, type ElementSpec, type Normalized, type Slices, type Unbatched, specOfElement, toSpec } from './structure.ts';
+import { DATASET, type Batched, type Element, type ElementSpec, type Normalized, type PaddedShapes, type PaddingValues, type Slices, type Unbatched, isLeafSpec, specOfElement, toSpec } from './structure.ts';
 import type { WorkerFunction } from './workers.ts';
 
 /** The element of `window` for elements of type T: a dataset per component. */
@@ -298,6 +299,68 @@ export class Dataset<T = Element> implements AsyncIterable<T>, DatasetHandle<T> 
     return new Dataset(new WindowNode(this._node as DatasetNode, size, options) as unknown as DatasetNode<Windowed<T>>);
   }
 
+  /**
+   * Groups elements by `keyFunc` (an integer, or an integer scalar tensor) and
+   * hands each group of `windowSize` elements (a number, or a function of the
+   * key) to `reduceFunc(key, windowDataset)` as soon as it is full; the
+   * datasets it returns are concatenated. Unfinished groups are reduced at the
+   * end, in ascending key order (tf.data's group_by_window).
+   */
+  groupByWindow<U>(keyFunc: (element: T) => number | Tensor | Promise<number | Tensor>, reduceFunc: (key: Tensor, window: Dataset<T>) => Dataset<U> | Promise<Dataset<U>>, windowSize: number | ((key: number) => number)): Dataset<U> {
+    const size = typeof windowSize === 'function' ? windowSize : () => windowSize;
+    return new Dataset(new GroupByWindowNode(this._node as DatasetNode, keyFunc as never, reduceFunc as never, size) as unknown as DatasetNode<U>);
+  }
+
+  /**
+   * Batches elements of similar length together (tf.data's
+   * bucket_by_sequence_length): an element of length L goes to the bucket i
+   * with boundaries[i-1] <= L < boundaries[i] and is batched with
+   * `bucketBatchSizes[i]` others of its bucket, padded to the longest in the
+   * batch (or to `paddedShapes`; with `padToBucketBoundary`, unknown dims to
+   * the bucket's boundary - 1), or not padded with `noPadding`.
+   */
+  bucketBySequenceLength(
+    elementLengthFunc: (element: T) => number | Tensor | Promise<number | Tensor>,
+    bucketBoundaries: readonly number[],
+    bucketBatchSizes: readonly number[],
+    options: BucketOptions = {},
+  ): Dataset<Batched<T>> {
+    const where = 'Dataset.bucketBySequenceLength';
+    if (!Array.isArray(bucketBoundaries) || bucketBoundaries.some((b, i) => !Number.isInteger(b) || b <= 0 || (i > 0 && b <= bucketBoundaries[i - 1]))) {
+      throw new RangeError(`${where}: Received: bucketBoundaries=${JSON.stringify(bucketBoundaries)}; expected increasing positive integers.`);
+    }
+    if (!Array.isArray(bucketBatchSizes) || bucketBatchSizes.length !== bucketBoundaries.length + 1 || bucketBatchSizes.some((b) => !Number.isInteger(b) || b <= 0)) {
+      throw new RangeError(`${where}: Received: bucketBatchSizes=${JSON.stringify(bucketBatchSizes)}; expected ${bucketBoundaries.length + 1} positive integers (one more than the boundaries).`);
+    }
+    const bucketOf = async (element: T): Promise<number> => {
+      let length = elementLengthFunc(element);
+      if (length && typeof (length as Promise<unknown>).then === 'function') length = await length;
+      const n = length instanceof Tensor ? Number(length.item()) : length;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`${where}: the element length function must return a non-negative integer, got ${String(n)}.`);
+      let bucket = 0;
+      while (bucket < bucketBoundaries.length && n >= bucketBoundaries[bucket]) bucket++;
+      return bucket;
+    };
+    const dropRemainder = options.dropRemainder ?? false;
+    const inputSpec = this.elementSpec;
+    const batchBucket = (key: Tensor, window: Dataset<T>): Dataset<Batched<T>> => {
+      const bucket = Number(key.item());
+      const size = bucketBatchSizes[bucket];
+      if (options.noPadding) return window.batch(size, { dropRemainder });
+      let paddedShapes = options.paddedShapes;
+      if (options.padToBucketBoundary) {
+        if (bucket === bucketBoundaries.length) {
+          throw new RangeError(`${where}: with padToBucketBoundary, every element must be shorter than the last boundary (${bucketBoundaries.at(-1)}).`);
+        }
+        const spec = paddedShapes ?? inputSpec;
+        if (spec === null || spec === undefined) throw new Error(`${where}: padToBucketBoundary needs the element shapes: pass paddedShapes, or give the dataset an elementSpec (e.g. fromGenerator's outputSignature).`);
+        paddedShapes = fillUnknownDims(spec, bucketBoundaries[bucket] - 1);
+      }
+      return window.paddedBatch(size, { paddedShapes, paddingValues: options.paddingValues, dropRemainder });
+    };
+    return this.groupByWindow(bucketOf, batchBucket, (key) => bucketBatchSizes[key]);
+  }
+
   /** This dataset's elements followed by `other`'s. */
   concatenate<U>(other: Dataset<U>): Dataset<T | U> {
     return new Dataset(new ConcatenateNode(this._node as DatasetNode, nodeOf(other, 'Dataset.concatenate')) as unknown as DatasetNode<T | U>);
@@ -320,6 +383,28 @@ export class Dataset<T = Element> implements AsyncIterable<T>, DatasetHandle<T> 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+export interface BucketOptions {
+  /** Per component: the padded shape (null / -1: the longest in the batch). */
+  paddedShapes?: PaddedShapes;
+  paddingValues?: PaddingValues;
+  /** Pad unknown dims to the bucket's boundary - 1 instead of the longest in the batch. */
+  padToBucketBoundary?: boolean;
+  /** Batch without padding (every element of a batch must then have the same shape). */
+  noPadding?: boolean;
+  dropRemainder?: boolean;
+}
+
+/** Padded shapes from an element spec (or padded shapes): unknown dims become `filler`. */
+function fillUnknownDims(spec: ElementSpec | PaddedShapes, filler: number): PaddedShapes {
+  if (isLeafSpec(spec)) {
+    const shape = spec instanceof Tensor || 'shape' in spec ? (spec as { shape: readonly (number | null)[] }).shape : [];
+    return shape.map((d) => (d === null || d === -1 ? filler : d));
+  }
+  if (Array.isArray(spec) && spec.every((d) => d === null || typeof d === 'number')) return (spec as (number | null)[]).map((d) => (d === null || d === -1 ? filler : d));
+  if (Array.isArray(spec)) return spec.map((s) => fillUnknownDims(s as ElementSpec, filler)) as PaddedShapes;
+  return Object.fromEntries(Object.entries(spec as Record<string, ElementSpec>).map(([k, v]) => [k, fillUnknownDims(v, filler)])) as PaddedShapes;
 }
 
 function describeSpec(s: ElementSpec): string {

@@ -585,6 +585,77 @@ export interface InterleaveOptions {
 
 type DatasetFn = (x: never) => unknown;
 
+/**
+ * groupByWindow: elements go to the group of their key; a group that reaches
+ * its window size is handed to `reduce` (as a dataset) at once and the
+ * dataset it returns is read out before more input is read; at the end the
+ * unfinished groups are reduced in ascending key order (as tf.data).
+ */
+export class GroupByWindowNode implements DatasetNode {
+  constructor(
+    private readonly input: DatasetNode,
+    private readonly keyFn: (element: never) => unknown,
+    private readonly reduceFn: (key: never, window: never) => unknown,
+    private readonly windowSize: (key: number) => number,
+    private readonly where = 'Dataset.groupByWindow',
+  ) {
+    if (typeof keyFn !== 'function') throw new TypeError(`${where}: expected a key function, got ${typeof keyFn}.`);
+    if (typeof reduceFn !== 'function') throw new TypeError(`${where}: expected a reduce function returning a Dataset, got ${typeof reduceFn}.`);
+  }
+
+  async *iterate(): AsyncGenerator<Element> {
+    const where = this.where;
+    const keyName = describeFn(this.keyFn, 'key function');
+    const groups = new Map<number, Element[]>();
+    const reduce = async function* (this: GroupByWindowNode, key: number, elements: Element[]): AsyncGenerator<Element> {
+      const out = await (this.reduceFn as (k: unknown, w: unknown) => unknown)(tensor(key, [], 'int32'), makeDataset(new ListNode(elements)));
+      for await (const e of iterateNode(nodeOf<Element>(out, `${where}: the reduce function's result`))) yield e;
+    }.bind(this);
+    let index = 0;
+    for await (const v of iterateNode(this.input)) {
+      let key: number;
+      try {
+        let k = (this.keyFn as (x: Element) => unknown)(v);
+        if (k && typeof (k as Promise<unknown>).then === 'function') k = await k;
+        key = groupKey(k, where);
+      } catch (e) {
+        throw mapError(e, index, keyName, where);
+      }
+      index++;
+      const size = checkCount(this.windowSize(key), where, `the window size of key ${key}`, { min: 1 });
+      const group = groups.get(key) ?? [];
+      group.push(v);
+      groups.set(key, group);
+      if (group.length >= size) {
+        groups.delete(key);
+        yield* reduce(key, group);
+      }
+    }
+    for (const key of [...groups.keys()].sort((a, b) => a - b)) yield* reduce(key, groups.get(key)!);
+  }
+
+  cardinality(): number {
+    return this.input.cardinality() === INFINITE_CARDINALITY ? INFINITE_CARDINALITY : UNKNOWN_CARDINALITY;
+  }
+
+  spec(): ElementSpec | null {
+    return null;
+  }
+}
+
+/** A group key: an integer, or an integer scalar tensor (tf.data's int64 key). */
+function groupKey(k: unknown, where: string): number {
+  const t = k as { rank?: unknown; item?: () => unknown } | null;
+  const value = typeof k === 'number' ? k : t && typeof t === 'object' && t.rank === 0 && typeof t.item === 'function' ? Number(t.item()) : Number.NaN;
+  if (!Number.isInteger(value)) throw new TypeError(`${where}: the key function must return an integer (or an integer scalar tensor), got ${describeValue(k)}.`);
+  return value;
+}
+
+function describeValue(v: unknown): string {
+  if (v && typeof v === 'object' && 'shape' in v) return `a tensor of shape [${(v as { shape: unknown[] }).shape.join(', ')}]`;
+  return typeof v === 'number' ? String(v) : typeof v;
+}
+
 export class InterleaveNode implements DatasetNode {
   private readonly cycleLength: number;
   private readonly blockLength: number;

@@ -324,6 +324,47 @@ describe('repeat, take, skip, shard, enumerate, apply, cardinality', () => {
   });
 });
 
+describe('groupByWindow, bucketBySequenceLength', () => {
+  const values = async (ds: strata.data.Dataset<unknown>) => (await ds.toArray()).map((t) => (t as strata.Tensor).arraySync());
+  const sequences = (lists: number[][]) =>
+    Dataset.fromGenerator(
+      function* () {
+        for (const l of lists) yield strata.tensor(l, undefined, 'int32');
+      },
+      { outputSignature: new strata.TensorSpec([null], 'int32') },
+    ) as unknown as strata.data.Dataset<strata.Tensor>;
+  const seqs = [1, 5, 2, 7, 3, 8, 4, 5, 1, 2].map((n, i) => Array.from({ length: n }, (_, j) => 10 * i + j + 1));
+  const length = (x: strata.Tensor) => x.shape[0] as number;
+
+  it('groupByWindow reduces full windows at once and the rest in ascending key order (as tf.data)', async () => {
+    const ds = Dataset.range(10).groupByWindow((x) => 2 - (x.item() % 3), (_key, w) => w.batch(4), 4);
+    assert.deepEqual(await values(ds), TF.group_by_window);
+    const bySize = Dataset.range(12).groupByWindow((x) => strata.tensor(x.item() % 2, undefined, 'int32'), (_key, w) => w.batch(5), (key) => key + 2);
+    assert.deepEqual(await values(bySize), TF.group_by_window_size_func);
+    assert.equal(ds.cardinality(), data.UNKNOWN_CARDINALITY);
+    assert.equal(Dataset.range(3).repeat().groupByWindow((x) => x.item() % 3, (_k, w) => w.batch(2), 2).cardinality(), data.INFINITE_CARDINALITY);
+    // The reduce function sees the key.
+    const keys = await Dataset.range(6).groupByWindow((x) => x.item() % 2, (key, w) => w.map(() => key), 3).toArray();
+    assert.deepEqual(keys.map((k) => (k as strata.Tensor).item()), [0, 0, 0, 1, 1, 1]);
+  });
+
+  it('bucketBySequenceLength batches similar lengths, padded as tf.data pads them', async () => {
+    assert.deepEqual(await values(sequences(seqs).bucketBySequenceLength(length, [3, 6], [2, 2, 3])), TF.bucket_by_sequence_length);
+    assert.deepEqual(await values(sequences(seqs).bucketBySequenceLength(length, [3, 6], [2, 2, 3], { paddingValues: -1, dropRemainder: true })), TF.bucket_by_sequence_length_pad_values_drop);
+    const short = seqs.filter((s) => s.length < 6);
+    assert.deepEqual(await values(sequences(short).bucketBySequenceLength(length, [3, 6], [2, 2, 3], { padToBucketBoundary: true })), TF.bucket_by_sequence_length_to_boundary);
+    const same = Array.from({ length: 5 }, (_, i) => [i, i + 1]);
+    assert.deepEqual(await values(sequences(same).bucketBySequenceLength(length, [3], [2, 2], { noPadding: true })), TF.bucket_by_sequence_length_no_padding);
+  });
+
+  it('bad arguments and keys are errors that say what was wrong', async () => {
+    assert.throws(() => sequences(seqs).bucketBySequenceLength(length, [3, 3], [1, 1, 1]), /bucketBoundaries=\[3,3\]; expected increasing positive integers/);
+    assert.throws(() => sequences(seqs).bucketBySequenceLength(length, [3], [1]), /expected 2 positive integers/);
+    await assert.rejects(sequences(seqs).bucketBySequenceLength(length, [3, 6], [2, 2, 3], { padToBucketBoundary: true }).toArray(), /shorter than the last boundary \(6\)/);
+    await assert.rejects(Dataset.range(3).groupByWindow(() => 0.5, (_k, w) => w, 2).toArray(), /Dataset\.groupByWindow.*element 0.*must return an integer/s);
+  });
+});
+
 describe('interleave, flatMap, window', () => {
   const source = () => Dataset.range(1, 7);
   const expand = (x: strata.Tensor) => Dataset.range(10 * x.item(), 10 * x.item() + x.item());
