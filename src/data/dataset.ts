@@ -30,6 +30,7 @@ import {
   PrefetchNode,
   RebatchNode,
   RepeatNode,
+  ScanNode,
   ShardNode,
   ShuffleNode,
   type ShuffleOptions,
@@ -193,6 +194,14 @@ export class Dataset<T = Element> implements AsyncIterable<T>, DatasetHandle<T> 
   map<U>(fn: ((element: T) => U | Promise<U>) | WorkerFunction<T, U>, options: MapOptions = {}): Dataset<Normalized<Awaited<U>>> {
     const opts = options.outputSignature === undefined ? options : { ...options, outputSignature: toSpec(options.outputSignature, 'Dataset.map') };
     return new Dataset(new MapNode(this._node as DatasetNode, fn as never, opts) as unknown as DatasetNode<Normalized<Awaited<U>>>);
+  }
+
+  /**
+   * A map with state: `fn(state, element)` returns `[newState, output]`
+   * (may be async); every pass starts from `initialState` (tf.data's scan).
+   */
+  scan<S, U>(initialState: S, fn: (state: S, element: T) => readonly [S, U] | Promise<readonly [S, U]>): Dataset<Normalized<U>> {
+    return new Dataset(new ScanNode(this._node as DatasetNode, initialState, fn as never) as unknown as DatasetNode<Normalized<U>>);
   }
 
   /** Keeps the elements for which `predicate` returns true (a boolean or a scalar bool tensor; may be async). */

@@ -134,6 +134,52 @@ export class MapNode implements DatasetNode {
   }
 }
 
+/**
+ * scan: a map with state. `fn(state, element)` returns `[newState, output]`;
+ * each pass starts again from `initialState` (tf.data's scan).
+ */
+export class ScanNode implements DatasetNode {
+  private learned: ElementSpec | null = null;
+
+  constructor(
+    private readonly input: DatasetNode,
+    private readonly initialState: unknown,
+    private readonly fn: (state: never, element: never) => unknown,
+  ) {
+    if (typeof fn !== 'function') throw new TypeError(`Dataset.scan: expected a function (state, element) => [newState, output], got ${typeof fn}.`);
+  }
+
+  async *iterate(): AsyncGenerator<Element> {
+    const where = 'Dataset.scan';
+    const name = describeFn(this.fn, 'scan function');
+    let state = this.initialState;
+    let index = 0;
+    for await (const v of iterateNode(this.input)) {
+      let out: Element;
+      try {
+        let r = (this.fn as (s: unknown, x: Element) => unknown)(state, v);
+        if (r && typeof (r as Promise<unknown>).then === 'function') r = await r;
+        if (!Array.isArray(r) || r.length !== 2) throw new TypeError(`the scan function must return [newState, output], got ${Array.isArray(r) ? `a list of ${r.length}` : typeof r}.`);
+        state = r[0];
+        out = toElement(r[1], '', null);
+      } catch (e) {
+        throw mapError(e, index, name, where);
+      }
+      index++;
+      if (this.learned === null) this.learned = specOfElement(out);
+      yield out;
+    }
+  }
+
+  cardinality(): number {
+    return this.input.cardinality();
+  }
+
+  spec(): ElementSpec | null {
+    return this.learned;
+  }
+}
+
 export class FilterNode implements DatasetNode {
   constructor(
     private readonly input: DatasetNode,

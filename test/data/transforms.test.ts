@@ -324,6 +324,19 @@ describe('repeat, take, skip, shard, enumerate, apply, cardinality', () => {
   });
 });
 
+describe('scan', () => {
+  it('carries a state through the elements (structured states too) and restarts each pass, as tf.data', async () => {
+    const ds = Dataset.range(6).scan(0, (state, x) => [state + x.item(), state * 10 + x.item()] as const);
+    const values = async () => (await ds.toArray()).map((t) => (t as strata.Tensor).item());
+    assert.deepEqual(await values(), TF.scan);
+    assert.deepEqual(await values(), TF.scan, 'a second pass starts from the initial state');
+    assert.equal(ds.cardinality(), 6);
+    const structured = Dataset.range(4).scan({ a: 1, b: 0 }, async (s, x) => [{ a: s.a * 2, b: s.b + x.item() }, s.a + s.b] as const);
+    assert.deepEqual((await structured.toArray()).map((t) => (t as strata.Tensor).item()), TF.scan_structured_state);
+    await assert.rejects(Dataset.range(2).scan(0, () => 5 as never).toArray(), /Dataset\.scan.*element 0.*must return \[newState, output\]/s);
+  });
+});
+
 describe('groupByWindow, bucketBySequenceLength', () => {
   const values = async (ds: strata.data.Dataset<unknown>) => (await ds.toArray()).map((t) => (t as strata.Tensor).arraySync());
   const sequences = (lists: number[][]) =>
