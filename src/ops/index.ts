@@ -15,3 +15,4 @@ export * from './api/nn.ts';
 export * from './api/activations.ts';
 export * from './api/crossentropy.ts';
 export type { TensorLike } from './convert.ts';
+export * as image from './api/image.ts';
