@@ -311,6 +311,8 @@ export abstract class Trainer extends Layer {
     };
     this.#trainFunction = null;
     this.#testFunction = null;
+    // As Keras's compile: predict follows the new settings too (runEagerly, a changed predictStep).
+    this.#predictFunction = null;
   }
 
   get compiled(): boolean {

@@ -229,6 +229,22 @@ describe('fit / evaluate / predict', () => {
     compiled.getWeights().forEach((w, i) => assertClose(w, eager.getWeights()[i], { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
   });
 
+  it('compile() again resets the predict function too: runEagerly applies to predict', async () => {
+    const model = mlp(4);
+    const x = toyData(8, 4).x;
+    await model.predict(x, { verbose: 0 });
+    model.compile({ optimizer: 'sgd', loss: sparseLogits(), runEagerly: true });
+    let eagerCalls = 0;
+    const original = model.predictStep.bind(model);
+    model.predictStep = (data) => {
+      // Traced, the step sees symbolic tensors; run eagerly, real ones.
+      if (!(data.x as Tensor).isSymbolic) eagerCalls++;
+      return original(data);
+    };
+    await model.predict(x, { verbose: 0 });
+    assert.ok(eagerCalls > 0, 'predict ran the step eagerly after compile({runEagerly: true})');
+  });
+
   it('an overridden trainStep runs compiled', async () => {
     class Custom extends strata.Sequential {
       calls = 0;
