@@ -408,7 +408,7 @@ export interface BucketOptions {
 /** Padded shapes from an element spec (or padded shapes): unknown dims become `filler`. */
 function fillUnknownDims(spec: ElementSpec | PaddedShapes, filler: number): PaddedShapes {
   if (isLeafSpec(spec)) {
-    const shape = spec instanceof Tensor || 'shape' in spec ? (spec as { shape: readonly (number | null)[] }).shape : [];
+    const shape = 'shape' in spec ? (spec as { shape: readonly (number | null)[] }).shape : [];
     return shape.map((d) => (d === null || d === -1 ? filler : d));
   }
   if (Array.isArray(spec) && spec.every((d) => d === null || typeof d === 'number')) return (spec as (number | null)[]).map((d) => (d === null || d === -1 ? filler : d));

@@ -42,11 +42,9 @@ export interface FnOptions {
  * more (a dropped strata.fn): sessions live in the graph worker, which the
  * garbage collector does not see, and hold the graph (and frozen weights).
  */
-const sessionsOfCollected = new FinalizationRegistry<{ executable: Promise<Executable> | null }>((holder) => {
-  void holder.executable?.then((e) => e.release()).catch(() => undefined);
-});
+const sessionsOfCollected = new FinalizationRegistry<{ executable: Promise<Executable> | null }>((holder) => releaseLater(holder.executable));
 
-/** Frees a replaced executable once it is built (runs are serialized, so none is using it). */
+/** Frees an executable once it is built (runs are serialized, so none is using it). */
 function releaseLater(executable: Promise<Executable> | null): void {
   void executable?.then((e) => e.release()).catch(() => undefined);
 }

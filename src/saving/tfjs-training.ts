@@ -20,6 +20,7 @@ import type { Config } from '../serialization/registry.ts';
 import type { Variable } from '../engine/variable.ts';
 import type { Model } from '../models/model.ts';
 import { Loss } from '../losses/loss.ts';
+import { toSnakeCase } from '../serialization/keras-object.ts';
 
 /** One optimizer weight for the manifest. */
 export interface TfjsOptimizerWeight {
@@ -48,7 +49,6 @@ const TFJS_LOSSES: Record<string, string> = {
   sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
   binary_crossentropy: 'binary_crossentropy',
   kl_divergence: 'kullback_leibler_divergence',
-  kldivergence: 'kullback_leibler_divergence', // the class KLDivergence, snake-cased
   kld: 'kullback_leibler_divergence',
   kullback_leibler_divergence: 'kullback_leibler_divergence',
   poisson: 'poisson',
@@ -79,8 +79,6 @@ const TFJS_METRICS: Record<string, string> = {
   precision: 'precision',
 };
 
-const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-
 function tfjsLoss(loss: unknown): string {
   if (typeof loss === 'string') {
     const name = TFJS_LOSSES[loss];
@@ -89,7 +87,7 @@ function tfjsLoss(loss: unknown): string {
   }
   if (loss instanceof Loss) {
     const className = (loss.constructor as { className?: string }).className ?? loss.constructor.name;
-    const name = TFJS_LOSSES[snake(className)];
+    const name = TFJS_LOSSES[toSnakeCase(className)];
     if (!name) throw new Error(`the loss ${className} has no TF.js equivalent`);
     const config = loss.getConfig() as Config;
     for (const [key, value] of Object.entries(DEFAULT_LOSS_OPTIONS)) {

@@ -135,15 +135,15 @@ function servingFunction(model: Layer, options: ServeOptions) {
   });
   // Trace once now: the output names and shapes for the metadata, and no tracing on the first request.
   const placeholders = sig.specs.map((s) => zeros(s.shape.map((d) => d ?? 1), s.dtype));
-  const graph = predict.getConcreteFunction(...placeholders).graph;
-  const outputSpecs = graph.outputs.map((v) => new TensorSpec([...v.type.shape], v.type.dtype));
-  const probe = model.apply((placeholders.length === 1 ? placeholders[0] : placeholders) as never, { training: false }) as unknown;
-  const keyed = probe && typeof probe === 'object' && !(probe instanceof Tensor) && !Array.isArray(probe);
+  const concrete = predict.getConcreteFunction(...placeholders);
+  const outputSpecs = concrete.graph.outputs.map((v) => new TensorSpec([...v.type.shape], v.type.dtype));
+  // A model returning a dict names its outputs by the keys (the traced result's structure says so).
+  const structure = concrete.outputStructure;
   const signature: ServingSignature = {
     specs: sig.specs,
     inputNames: sig.inputNames,
     // Two outputs of one layer would share a name (and a key in the responses).
-    outputNames: keyed ? Object.keys(probe as object) : uniqueNames(sig.outputNames(outputSpecs.length)),
+    outputNames: structure.kind === 'object' ? structure.keys : uniqueNames(sig.outputNames(outputSpecs.length)),
   };
   const run = async (inputs: Tensor[]): Promise<unknown[][]> => {
     const outputs = outputList(await predict(...inputs), `model '${model.name}'`);

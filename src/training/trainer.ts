@@ -199,48 +199,29 @@ function specOf(s: Structure | undefined): unknown {
 }
 
 /**
- * A signature that accepts both `prev` and `next` (specs of the same structure):
- * dims that differ become unknown, as TensorFlow's reduce_retracing widens them.
- * A change of structure, rank or dtype gives `next`.
+ * A key of a signature: its structure (arrays, object keys in order, non-tensor
+ * values) and each tensor's dtype and rank, and with `dims` its dims too.
  */
-function widenSpec(prev: unknown, next: unknown): unknown {
-  if (prev instanceof TensorSpec && next instanceof TensorSpec) {
-    if (prev.dtype !== next.dtype || prev.shape.length !== next.shape.length) return next;
-    return new TensorSpec(prev.shape.map((d, i) => (d === next.shape[i] ? d : null)), prev.dtype, prev.name);
-  }
-  if (Array.isArray(prev) && Array.isArray(next) && prev.length === next.length) return prev.map((p, i) => widenSpec(p, next[i]));
-  if (prev && next && typeof prev === 'object' && typeof next === 'object' && !Array.isArray(prev) && !Array.isArray(next)) {
-    const keys = Object.keys(next as object);
-    if (keys.length === Object.keys(prev as object).length && keys.every((k) => k in (prev as object))) {
-      return Object.fromEntries(keys.map((k) => [k, widenSpec((prev as Record<string, unknown>)[k], (next as Record<string, unknown>)[k])]));
-    }
-  }
-  return prev === undefined && next === undefined ? undefined : next;
-}
-
-function sameSpec(a: unknown, b: unknown): boolean {
-  if (a instanceof TensorSpec && b instanceof TensorSpec) return a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameSpec(x, b[i]));
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => sameSpec((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-  }
-  return a === b;
-}
-
-/**
- * The part of a signature that widening keeps: the structure (arrays, object keys in order,
- * non-tensor values) and each tensor's rank and dtype. Signatures that differ here get
- * separate functions.
- */
-function skeletonOf(s: unknown): string {
+function signatureKey(s: unknown, dims: boolean): string {
   const walk = (x: unknown): unknown => {
-    if (x instanceof TensorSpec) return `${x.dtype}:${x.shape.length}`;
+    if (x instanceof TensorSpec) return `${x.dtype}:${dims ? x.shape.join(',') : x.shape.length}`;
     if (Array.isArray(x)) return x.map(walk);
     if (x && typeof x === 'object') return Object.entries(x).map(([k, v]) => [k, walk(v)]);
     return x === undefined ? 'undefined' : x;
   };
   return JSON.stringify(walk(s));
+}
+
+/**
+ * A signature that accepts both `prev` and `next` (of the same structure, ranks
+ * and dtypes): dims that differ become unknown, as TensorFlow's reduce_retracing
+ * widens them.
+ */
+function widenSpec(prev: unknown, next: unknown): unknown {
+  if (prev instanceof TensorSpec) return new TensorSpec(prev.shape.map((d, i) => (d === (next as TensorSpec).shape[i] ? d : null)), prev.dtype, prev.name);
+  if (Array.isArray(prev)) return prev.map((p, i) => widenSpec(p, (next as unknown[])[i]));
+  if (prev && typeof prev === 'object') return Object.fromEntries(Object.entries(prev).map(([k, v]) => [k, widenSpec(v, (next as Record<string, unknown>)[k])]));
+  return prev;
 }
 
 /**
@@ -258,14 +239,14 @@ class WideningFunction<R> {
   constructor(private readonly make: (signature: unknown[]) => StrataFunction<unknown[], R>) {}
 
   call(signature: unknown[], args: unknown[]): Promise<R> {
-    const key = skeletonOf(signature);
+    const key = signatureKey(signature, false);
     let entry = this.#bySkeleton.get(key);
     if (entry === undefined) {
       entry = { signature, f: this.make(signature) };
       this.#bySkeleton.set(key, entry);
     } else {
       const widened = widenSpec(entry.signature, signature) as unknown[];
-      if (!sameSpec(widened, entry.signature)) {
+      if (signatureKey(widened, true) !== signatureKey(entry.signature, true)) {
         // The narrower function is dropped: the widened one accepts everything it did.
         entry.signature = widened;
         entry.f = this.make(widened);

@@ -16,7 +16,7 @@ import * as ops from '../../ops/index.ts';
 import { registerBuiltin, type Config } from '../../serialization/registry.ts';
 import * as activations from '../../activations/index.ts';
 import { type InputShape, baseOptionsFromConfig } from '../layer.ts';
-import { RNN, RecurrentCell, type RecurrentCellOptions, type RNNOptions, type StepContext, type StepResult, cellOptionsFromConfig, flatLayerConfig, rnnOptionsFromConfig } from './rnn-base.ts';
+import { RNN, RecurrentCell, type RecurrentCellOptions, type RNNOptions, type StepContext, type StepResult, cellOptionsFromConfig, flatLayerConfig, rnnOptionsFromConfig, splitRNNOptions } from './rnn-base.ts';
 
 export interface GRUCellOptions extends RecurrentCellOptions {
   /** Activation of the update and reset gates (default 'sigmoid'). */
@@ -150,9 +150,8 @@ export class GRU extends RNN {
   declare readonly cell: GRUCell;
 
   constructor(units: number, options: GRUOptions = {}) {
-    const { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask, ...cellOptions } = options;
-    const cell = new GRUCell(units, { ...cellOptions, dtype, trainable, name: 'gru_cell' });
-    super(cell, { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask });
+    const { rnn, cell } = splitRNNOptions(options);
+    super(new GRUCell(units, { ...cell, name: 'gru_cell' }), rnn);
   }
 
   get units(): number {

@@ -17,7 +17,7 @@ import * as ops from '../../ops/index.ts';
 import { registerBuiltin, type Config } from '../../serialization/registry.ts';
 import * as activations from '../../activations/index.ts';
 import { type InputShape, baseOptionsFromConfig } from '../layer.ts';
-import { RNN, RecurrentCell, type RecurrentCellOptions, type RNNOptions, type StepContext, type StepResult, cellOptionsFromConfig, flatLayerConfig, rnnOptionsFromConfig } from './rnn-base.ts';
+import { RNN, RecurrentCell, type RecurrentCellOptions, type RNNOptions, type StepContext, type StepResult, cellOptionsFromConfig, flatLayerConfig, rnnOptionsFromConfig, splitRNNOptions } from './rnn-base.ts';
 
 export interface LSTMCellOptions extends RecurrentCellOptions {
   /** Activation of the gates (default 'sigmoid'). */
@@ -129,9 +129,8 @@ export class LSTM extends RNN {
   declare readonly cell: LSTMCell;
 
   constructor(units: number, options: LSTMOptions = {}) {
-    const { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask, ...cellOptions } = options;
-    const cell = new LSTMCell(units, { ...cellOptions, dtype, trainable, name: 'lstm_cell' });
-    super(cell, { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask });
+    const { rnn, cell } = splitRNNOptions(options);
+    super(new LSTMCell(units, { ...cell, name: 'lstm_cell' }), rnn);
   }
 
   get units(): number {

@@ -353,6 +353,19 @@ export interface RNNOptions extends LayerOptions {
   zeroOutputForMask?: boolean;
 }
 
+/**
+ * Splits a recurrent layer's options (GRU, LSTM, SimpleRNN) into those of the
+ * RNN wrapper and those of its cell; the cell shares the layer's dtype and
+ * trainability.
+ */
+export function splitRNNOptions<C extends object>(options: C & RNNOptions): { rnn: RNNOptions; cell: Omit<C, keyof RNNOptions> & Pick<LayerOptions, 'dtype' | 'trainable'> } {
+  const { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask, ...cellOptions } = options;
+  return {
+    rnn: { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask },
+    cell: { ...(cellOptions as Omit<C, keyof RNNOptions>), dtype, trainable },
+  };
+}
+
 /** Call options of recurrent layers: `initialState` gives the initial states (else zeros). */
 export interface RNNCallOptions extends CallOptions {
   initialState?: TensorLike | KerasTensor | (TensorLike | KerasTensor)[] | null;

@@ -7,7 +7,7 @@ import * as ops from '../../ops/index.ts';
 import { registerBuiltin, type Config } from '../../serialization/registry.ts';
 import * as activations from '../../activations/index.ts';
 import { type InputShape, baseOptionsFromConfig } from '../layer.ts';
-import { RNN, RecurrentCell, type RecurrentCellOptions, type RNNOptions, type StepContext, type StepResult, cellOptionsFromConfig, flatLayerConfig, rnnOptionsFromConfig } from './rnn-base.ts';
+import { RNN, RecurrentCell, type RecurrentCellOptions, type RNNOptions, type StepContext, type StepResult, cellOptionsFromConfig, flatLayerConfig, rnnOptionsFromConfig, splitRNNOptions } from './rnn-base.ts';
 
 export type SimpleRNNCellOptions = RecurrentCellOptions;
 
@@ -71,9 +71,8 @@ export class SimpleRNN extends RNN {
   declare readonly cell: SimpleRNNCell;
 
   constructor(units: number, options: SimpleRNNOptions = {}) {
-    const { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask, ...cellOptions } = options;
-    const cell = new SimpleRNNCell(units, { ...cellOptions, dtype, trainable, name: 'simple_rnn_cell' });
-    super(cell, { name, trainable, dtype, activityRegularizer, inputShape, batchSize, returnSequences, returnState, goBackwards, stateful, unroll, zeroOutputForMask });
+    const { rnn, cell } = splitRNNOptions(options);
+    super(new SimpleRNNCell(units, { ...cell, name: 'simple_rnn_cell' }), rnn);
   }
 
   get units(): number {
